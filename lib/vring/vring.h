@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The Vireo Authors
+ */
+
+/*
+ * The virtqueue object, driver role.
+ *
+ * One struct vireo_vq holds the state common to both layouts and a union
+ * of the split and packed parts. Each operation has a _split and a _packed
+ * body (vring_split.h, vring_packed.h) and a one-line dispatcher here.
+ *
+ * Serialisation: a vq is used by one thread at a time; the caller locks
+ * if it shares one. Nothing here allocates, sleeps or calls EAL.
+ *
+ * Memory ordering (one rule per direction, the reason at each call):
+ *  - we publish with a release store (split avail->idx, packed first
+ *    staged head flags) after plain stores of everything it covers;
+ *  - we consume with an acquire load (split used->idx, packed used
+ *    flags) before reading what it covers;
+ *  - deciding whether the peer wants an event needs a full fence: our
+ *    store of the index must be visible before we load the peer's
+ *    suppression field, or both sides may decide to sleep.
+ * Plain C loads of device-written memory go through VIREO_READ_ONCE so
+ * each field is read exactly once into a local and then validated.
+ */
+
+#ifndef VIREO_VRING_H
+#define VIREO_VRING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vring_defs.h"
+
+#define VIREO_LIKELY(x)		__builtin_expect(!!(x), 1)
+#define VIREO_UNLIKELY(x)	__builtin_expect(!!(x), 0)
+
+/* One read of shared memory the peer may change at any time. */
+#define VIREO_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+/* One store the peer may read at any time (no tearing, no merging). */
+#define VIREO_WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+enum vireo_vq_layout {
+	VIREO_VQ_SPLIT = 0,
+	VIREO_VQ_PACKED = 1,
+};
+
+/* Negotiated options that change ring behaviour (vireo_vq_config.options). */
+#define VIREO_VQ_OPT_INDIRECT	(1u << 0)	/* VIRTIO_F_INDIRECT_DESC */
+#define VIREO_VQ_OPT_EVENT_IDX	(1u << 1)	/* VIRTIO_F_EVENT_IDX */
+#define VIREO_VQ_OPT_IN_ORDER	(1u << 2)	/* VIRTIO_F_IN_ORDER */
+
+/*
+ * Results. Each failure has its own code; the ones from -10 on are
+ * misbehaviour of the peer: they mark the vq broken and are counted in
+ * vireo_vq.err_count[-code].
+ */
+enum vireo_vq_error {
+	VIREO_VQ_OK = 0,
+	VIREO_VQ_EINVAL = -1,		/* bad argument from the caller */
+	VIREO_VQ_EFULL = -2,		/* not enough free descriptors */
+	VIREO_VQ_EBROKEN = -3,		/* vq marked broken earlier */
+	VIREO_VQ_ENOINDIRECT = -4,	/* indirect not negotiated/registered/too small */
+	/* device misbehaviour, seen by the driver role */
+	VIREO_VQ_EBADID = -10,		/* used id >= size */
+	VIREO_VQ_ENOTPOSTED = -11,	/* used id not outstanding */
+	VIREO_VQ_EBADLEN = -12,		/* used len > posted writable length */
+	VIREO_VQ_EBADFLAGS = -13,	/* packed AVAIL/USED phase impossible */
+	VIREO_VQ_EBADIDX = -14,		/* split used->idx back or too far */
+	VIREO_VQ_EORDER = -15,		/* in-order id out of sequence */
+	/* driver misbehaviour, seen by the device role */
+	VIREO_VQ_EBADCHAIN = -20,	/* loop, overlong or malformed chain */
+	VIREO_VQ_ESEGS = -21,		/* caller's segment array too small */
+	VIREO_VQ_EBADADDR = -22,	/* address the map callback refused */
+	VIREO_VQ_EBADAVAIL = -23,	/* avail idx or head out of range */
+};
+#define VIREO_VQ_ERR_SLOTS	24	/* err_count[] is indexed by -code */
+
+/* One buffer of a chain, as the caller describes it. */
+struct vireo_buf {
+	uint64_t addr;		/* bus address */
+	uint32_t len;		/* bytes */
+};
+
+/*
+ * Our own per-slot bookkeeping, never shared with the device.
+ * Split: indexed by descriptor index (the head index is the buffer id).
+ * Packed: indexed by buffer id.
+ */
+struct vireo_vq_slot {
+	void *cookie;		/* caller token; NULL when not outstanding */
+	uint32_t buflen;	/* sum of writable lengths posted */
+	uint16_t ndesc;		/* ring descriptors the buffer occupies */
+	uint16_t next;		/* free list link */
+	uint16_t indirect_max;	/* entries of the registered indirect table */
+	void *indirect;		/* caller's indirect table, or NULL */
+	uint64_t indirect_iova;	/* its bus address */
+};
+
+/* Where the three areas sit, for the transport. */
+struct vireo_ring_split {
+	struct vireo_split_desc *desc;
+	struct vireo_split_avail *avail;
+	struct vireo_split_used *used;
+};
+
+struct vireo_ring_packed {
+	struct vireo_packed_desc *desc;
+	struct vireo_packed_event *driver_event;	/* we write */
+	struct vireo_packed_event *device_event;	/* device writes */
+};
+
+/* Packed: the first slot of a batch, withheld (see vireo_packed_stage_flags). */
+struct vireo_packed_stage {
+	bool pending;		/* a first slot is withheld */
+	uint16_t pos;		/* its ring slot */
+	uint16_t flags;		/* its flags */
+};
+
+/* Byte offsets of the areas inside one contiguous ring allocation. */
+struct vireo_vq_areas {
+	size_t desc;		/* descriptor table / ring */
+	size_t driver;		/* avail ring / driver event suppression */
+	size_t device;		/* used ring / device event suppression */
+	size_t total;		/* bytes to allocate */
+	size_t align;		/* alignment of the allocation */
+};
+
+struct vireo_vq_config {
+	enum vireo_vq_layout layout;
+	uint16_t size;		/* split: power of two; packed: any, 1..32768 */
+	uint32_t options;	/* VIREO_VQ_OPT_* */
+	void *ring;		/* zeroed, vireo_vq_areas.total bytes, aligned */
+	uint64_t ring_iova;	/* its bus address (virtual address for virtio-user) */
+	struct vireo_vq_slot *slots;	/* size entries (vireo_vq_slots_size) */
+};
+
+struct vireo_vq {
+	/* Common state, hot first. */
+	uint16_t size;
+	uint8_t layout;			/* enum vireo_vq_layout */
+	uint8_t options;		/* VIREO_VQ_OPT_* */
+	bool broken;			/* device misbehaved: every op refuses */
+	bool used_wrap_counter;		/* packed: phase of used descriptors */
+	bool batch_pending;		/* in-order: a batch is being handed out */
+	uint16_t nfree;			/* free ring descriptors */
+	uint16_t free_head;		/* first free slot (descriptor or id) */
+	uint16_t last_used;		/* split: used idx (free running); packed: ring slot */
+	uint16_t in_flight;		/* buffers published and not reclaimed */
+	uint16_t staged_bufs;		/* buffers added since the last publish */
+	uint16_t staged_descs;		/* ring descriptors added since the publish */
+	uint16_t added_since_kick;	/* split: buffers; packed: descriptors */
+	uint16_t inorder_next;		/* in-order: id the device completes next */
+	uint16_t batch_end;		/* in-order: last id of the pending batch */
+	uint32_t batch_end_len;		/* its written length */
+	struct vireo_vq_slot *slot;
+	union {
+		struct {
+			struct vireo_ring_split ring;
+			uint16_t avail_idx;		/* shadow incl. staged heads */
+			uint16_t used_idx_seen;		/* last used->idx acquired */
+		} split;
+		struct {
+			struct vireo_ring_packed ring;
+			uint16_t next_avail;		/* ring slot of the next add */
+			bool avail_wrap_counter;	/* phase of our next add */
+			uint16_t avail_used_flags;	/* AVAIL/USED bits for that phase */
+			struct vireo_packed_stage stage; /* first staged head */
+		} packed;
+	};
+	/* Cold. */
+	int broken_reason;		/* enum vireo_vq_error that broke it */
+	uint16_t detach_cursor;		/* teardown scan position */
+	void *ring_mem;
+	uint64_t ring_iova;
+	uint64_t err_count[VIREO_VQ_ERR_SLOTS];
+};
+
+/* Sizes, layout, setup (vring.c). */
+int vireo_vq_areas(enum vireo_vq_layout layout, uint32_t size,
+		   struct vireo_vq_areas *areas);
+size_t vireo_vq_slots_size(uint32_t size);
+int vireo_vq_init(struct vireo_vq *vq, const struct vireo_vq_config *cfg);
+int vireo_vq_set_indirect(struct vireo_vq *vq, uint16_t slot, void *table,
+			  uint64_t iova, uint16_t entries);
+int vireo_vq_set_base(struct vireo_vq *vq, uint32_t base);
+uint32_t vireo_vq_get_base(const struct vireo_vq *vq);
+void vireo_vq_reset(struct vireo_vq *vq);
+void *vireo_vq_detach_unused(struct vireo_vq *vq);
+void vireo_vq_addresses(const struct vireo_vq *vq, uint64_t *desc,
+			uint64_t *driver, uint64_t *device);
+const char *vireo_vq_strerror(int code);
+
+/* Driver operations that are not per packet (vring.c). */
+int vireo_vq_add(struct vireo_vq *vq, const struct vireo_buf *bufs,
+		 uint16_t n_readable, uint16_t n_writable, void *cookie);
+int vireo_vq_add_indirect(struct vireo_vq *vq, const struct vireo_buf *bufs,
+			  uint16_t n_readable, uint16_t n_writable,
+			  void *cookie);
+int vireo_vq_disable_cb(struct vireo_vq *vq);
+int vireo_vq_enable_cb(struct vireo_vq *vq);
+int vireo_vq_dump(const struct vireo_vq *vq, char *buf, size_t len);
+
+/* Marks the vq broken (first reason wins) and counts; returns the code. */
+int vireo_vq_break(struct vireo_vq *vq, int code);
+
+/*
+ * spec 2.7.10: the peer asked for an event once index 'event' is
+ * passed; 'old'..'new' is what we moved since we last decided.
+ */
+static inline bool
+vireo_ring_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+/*
+ * Packed event suppression (spec 2.8.10), shared by both roles: the
+ * reader of an area decides whether its peer wants an event after it
+ * moved 'count' descriptors up to ring slot 'pos' in phase 'wrap'.
+ * The caller has fenced its own publish against these loads.
+ */
+static inline bool
+vireo_ring_packed_wants(const struct vireo_packed_event *ev, uint16_t pos,
+			bool wrap, uint16_t count, uint16_t size)
+{
+	uint16_t flags = VIREO_READ_ONCE(ev->flags);
+	uint16_t off_wrap = VIREO_READ_ONCE(ev->off_wrap);
+	uint16_t event;
+
+	if (flags == VIRTQ_EVENT_F_DISABLE)
+		return false;
+	/* ENABLE, an unknown mode (be safe), or a window beyond a ring */
+	if (flags != VIRTQ_EVENT_F_DESC || count > size)
+		return true;
+	event = off_wrap & VIRTQ_EVENT_OFF_MASK;
+	/* An offset from the previous lap sits one ring size behind. */
+	if ((bool)(off_wrap >> VIRTQ_EVENT_WRAP_SHIFT) != wrap)
+		event -= size;
+	return vireo_ring_need_event(event, pos, pos - count);
+}
+
+/*
+ * Split counterpart, both roles: the peer's flags word (bit 0 = no
+ * event) or, with EVENT_IDX, its event index; our index moved by
+ * 'count' up to 'new_idx'.
+ */
+static inline bool
+vireo_ring_split_wants(const uint16_t *flags_word, const uint16_t *event_word,
+		       bool event_idx, uint16_t new_idx, uint16_t count)
+{
+	if (event_idx)
+		return vireo_ring_need_event(VIREO_READ_ONCE(*event_word),
+					     new_idx, new_idx - count);
+	return !(VIREO_READ_ONCE(*flags_word) & 1);
+}
+
+/*
+ * Asks the peer for events (enable) or not, both roles. Split: our
+ * flags word, and our event index set at 'index' (the next entry we
+ * will consume) or, disabled, just behind it where the peer cannot
+ * cross it until we consume more. With EVENT_IDX the peer ignores the
+ * flag; it is set anyway so a dump tells the truth.
+ */
+static inline void
+vireo_ring_split_suppress(uint16_t *flags_word, uint16_t *event_word,
+			  bool event_idx, uint16_t index, bool enable)
+{
+	if (event_idx)
+		VIREO_WRITE_ONCE(*event_word,
+				 enable ? index : (uint16_t)(index - 1));
+	VIREO_WRITE_ONCE(*flags_word, enable ? 0 : 1);
+}
+
+/* Packed: DESC at slot 'pos' of phase 'wrap' with EVENT_IDX, else
+ * ENABLE; or DISABLE. */
+static inline void
+vireo_ring_packed_suppress(struct vireo_packed_event *ev, bool event_idx,
+			   uint16_t pos, bool wrap, bool enable)
+{
+	uint16_t flags = enable ? VIRTQ_EVENT_F_ENABLE : VIRTQ_EVENT_F_DISABLE;
+
+	if (enable && event_idx) {
+		flags = VIRTQ_EVENT_F_DESC;
+		VIREO_WRITE_ONCE(ev->off_wrap,
+				 pos | wrap << VIRTQ_EVENT_WRAP_SHIFT);
+	}
+	/* Release: the offset is in place before the peer sees DESC. */
+	__atomic_store_n(&ev->flags, flags, __ATOMIC_RELEASE);
+}
+
+/*
+ * Packed batch publishing, both roles (the driver offering, the device
+ * marking used): the flags of the first slot of a batch are withheld
+ * and stored last with release; the peer reads slots in ring order, so
+ * its acquire of that word covers every later slot of the batch.
+ */
+static inline void
+vireo_packed_stage_flags(struct vireo_packed_desc *ring,
+			 struct vireo_packed_stage *st, uint16_t pos,
+			 uint16_t flags, bool head)
+{
+	if (head && !st->pending) {
+		st->pending = true;
+		st->pos = pos;
+		st->flags = flags;
+	} else {
+		VIREO_WRITE_ONCE(ring[pos].flags, flags);
+	}
+}
+
+static inline void
+vireo_packed_stage_publish(struct vireo_packed_desc *ring,
+			   struct vireo_packed_stage *st)
+{
+	if (!st->pending)
+		return;
+	st->pending = false;
+	/* Release: every slot written since the batch began (bodies and
+	 * later flags) is visible once the peer acquires this word. */
+	__atomic_store_n(&ring[st->pos].flags, st->flags, __ATOMIC_RELEASE);
+}
+
+/* Moves a ring position n slots on, flipping the phase at the end. */
+static inline void
+vireo_packed_advance(uint16_t *pos, bool *wrap, uint16_t n, uint16_t size)
+{
+	uint32_t next = (uint32_t)*pos + n;
+
+	if (next >= size) {
+		next -= size;
+		*wrap = !*wrap;
+	}
+	*pos = (uint16_t)next;
+}
+
+/* Records one slot as outstanding; common to every add. */
+static inline void
+vireo_vq_slot_fill(struct vireo_vq *vq, uint16_t id, void *cookie,
+		   uint32_t buflen, uint16_t ndesc)
+{
+	struct vireo_vq_slot *s = &vq->slot[id];
+
+	s->cookie = cookie;
+	s->buflen = buflen;
+	s->ndesc = ndesc;
+	vq->nfree -= ndesc;
+	vq->staged_bufs++;
+	vq->staged_descs += ndesc;
+}
+
+/* Why an add cannot take 'ndesc' descriptors now, or 0 if it can. */
+static inline int
+vireo_vq_add_check(const struct vireo_vq *vq, uint16_t ndesc, void *cookie)
+{
+	if (VIREO_UNLIKELY(vq->broken))
+		return VIREO_VQ_EBROKEN;
+	if (VIREO_UNLIKELY(cookie == NULL || ndesc == 0))
+		return VIREO_VQ_EINVAL;
+	if (VIREO_UNLIKELY(vq->nfree < ndesc))
+		return VIREO_VQ_EFULL;
+	return 0;
+}
+
+/* Accounting once a publish made the staged adds visible; 'events' is
+ * what the device's event index counts in this layout. */
+static inline void
+vireo_vq_published(struct vireo_vq *vq, uint16_t events)
+{
+	vq->in_flight += vq->staged_bufs;
+	vq->added_since_kick += events;
+	vq->staged_bufs = 0;
+	vq->staged_descs = 0;
+}
+
+/* In-order: the id the device completes after 'id'. */
+static inline uint16_t
+vireo_vq_inorder_successor(const struct vireo_vq *vq, uint16_t id)
+{
+	/* split ids are head descriptors, packed ids are one per buffer */
+	uint16_t step = vq->layout == VIREO_VQ_SPLIT ? vq->slot[id].ndesc : 1;
+	uint32_t next = (uint32_t)id + step;
+
+	return next >= vq->size ? next - vq->size : next;
+}
+
+#include "vring_split.h"
+#include "vring_packed.h"
+
+/*
+ * Reclaim, common to both layouts: the layout fetched (id, len) from
+ * the ring; check it against what we posted, then hand the cookie back.
+ * 'ready' bounds how many buffers one in-order batch may cover.
+ */
+static inline int
+vireo_vq_release(struct vireo_vq *vq, uint16_t id, uint32_t len,
+		 void **cookie, uint32_t *lenp)
+{
+	struct vireo_vq_slot *s = &vq->slot[id];
+
+	*cookie = s->cookie;
+	*lenp = len;
+	s->cookie = NULL;
+	vq->in_flight--;
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
+		vq->inorder_next = vireo_vq_inorder_successor(vq, id);
+	if (vq->layout == VIREO_VQ_SPLIT)
+		vireo_vq_free_split(vq, id);
+	else
+		vireo_vq_free_packed(vq, id);
+	return 1;
+}
+
+/* In-order: hand out the next buffer of the pending batch. */
+static inline int
+vireo_vq_batch_step(struct vireo_vq *vq, void **cookie, uint32_t *lenp)
+{
+	uint16_t id = vq->inorder_next;
+	/* The device wrote no length for skipped buffers: report what
+	 * was posted (0 for a Tx buffer, the size for an Rx one). */
+	uint32_t len = vq->slot[id].buflen;
+
+	if (id == vq->batch_end) {
+		vq->batch_pending = false;
+		len = vq->batch_end_len;
+	}
+	return vireo_vq_release(vq, id, len, cookie, lenp);
+}
+
+static inline int
+vireo_vq_complete(struct vireo_vq *vq, uint32_t id, uint32_t len,
+		  uint16_t ready, void **cookie, uint32_t *lenp)
+{
+	const struct vireo_vq_slot *s;
+	uint16_t walk, steps;
+
+	if (VIREO_UNLIKELY(id >= vq->size))
+		return vireo_vq_break(vq, VIREO_VQ_EBADID);
+	s = &vq->slot[id];
+	if (VIREO_UNLIKELY(s->cookie == NULL))
+		return vireo_vq_break(vq, VIREO_VQ_ENOTPOSTED);
+	if (VIREO_UNLIKELY(len > s->buflen)) {
+		/* A chain with nothing writable had nothing written, and
+		 * real devices may leave len alone: DPDK 22.11 vhost's
+		 * packed dequeue flush writes only id and flags, so len
+		 * still holds the readable length we posted.  Drop it
+		 * rather than trust it.  Beyond a writable length it is a
+		 * lie. */
+		if (s->buflen != 0)
+			return vireo_vq_break(vq, VIREO_VQ_EBADLEN);
+		len = 0;
+	}
+	if (!(vq->options & VIREO_VQ_OPT_IN_ORDER) || id == vq->inorder_next)
+		return vireo_vq_release(vq, (uint16_t)id, len, cookie, lenp);
+	/* A batch ending at id: it must lie within what is outstanding. */
+	walk = vq->inorder_next;
+	for (steps = 1; steps < ready && walk != id; steps++)
+		walk = vireo_vq_inorder_successor(vq, walk);
+	if (walk != id)
+		return vireo_vq_break(vq, VIREO_VQ_EORDER);
+	vq->batch_pending = true;
+	vq->batch_end = (uint16_t)id;
+	vq->batch_end_len = len;
+	return vireo_vq_batch_step(vq, cookie, lenp);
+}
+
+/*
+ * Fetch dispatcher: one used element, or 0. *may_load lets the split
+ * body acquire used->idx once per call of get_used / get_used_burst.
+ */
+static inline int
+vireo_vq_fetch(struct vireo_vq *vq, bool *may_load, uint32_t *id,
+	       uint32_t *len, uint16_t *ready)
+{
+	return vq->layout == VIREO_VQ_SPLIT ?
+		vireo_vq_fetch_split(vq, may_load, id, len, ready) :
+		vireo_vq_fetch_packed(vq, id, len, ready);
+}
+
+static inline int
+vireo_vq_get_used_one(struct vireo_vq *vq, bool *may_load, void **cookie,
+		      uint32_t *len)
+{
+	/* zeroed only to quiet GCC: the fetch sets them when it returns 1 */
+	uint32_t id = 0, used_len = 0;
+	uint16_t ready = 0;
+	int rc;
+
+	if (VIREO_UNLIKELY(vq->broken))
+		return VIREO_VQ_EBROKEN;
+	if (vq->batch_pending)
+		return vireo_vq_batch_step(vq, cookie, len);
+	rc = vireo_vq_fetch(vq, may_load, &id, &used_len, &ready);
+	if (rc <= 0)
+		return rc;
+	return vireo_vq_complete(vq, id, used_len, ready, cookie, len);
+}
+
+/*
+ * Takes one completed buffer: 1 with *cookie and *len (bytes the device
+ * wrote), 0 when none, or a negative VIREO_VQ_E* (vq now broken).
+ */
+static inline int
+vireo_vq_get_used(struct vireo_vq *vq, void **cookie, uint32_t *len)
+{
+	bool may_load = true;
+
+	return vireo_vq_get_used_one(vq, &may_load, cookie, len);
+}
+
+/*
+ * Takes up to n completed buffers. Split acquires used->idx once for
+ * the whole burst. Packed acquires each used head's flags: where the
+ * next used descriptor sits depends on the id of this one (it skips
+ * that buffer's descriptors), so a run cannot be scanned ahead.
+ * Returns how many were taken; when the device misbehaves mid-burst
+ * the ones before are returned and the next call reports the error.
+ */
+static inline int
+vireo_vq_get_used_burst(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+			uint16_t n)
+{
+	bool may_load = true;
+	uint16_t done = 0;
+	int rc;
+
+	while (done < n) {
+		rc = vireo_vq_get_used_one(vq, &may_load, &cookies[done],
+					   &lens[done]);
+		if (rc <= 0)
+			return done > 0 ? done : rc;
+		done++;
+	}
+	return done;
+}
+
+/* Fast adds: one descriptor, no loop. The PMD's per-mbuf path. */
+static inline int
+vireo_vq_add_out1(struct vireo_vq *vq, uint64_t addr, uint32_t len,
+		  void *cookie)
+{
+	return vq->layout == VIREO_VQ_SPLIT ?
+		vireo_vq_add1_split(vq, addr, len, 0, 0, cookie) :
+		vireo_vq_add1_packed(vq, addr, len, 0, 0, cookie);
+}
+
+static inline int
+vireo_vq_add_in1(struct vireo_vq *vq, uint64_t addr, uint32_t len,
+		 void *cookie)
+{
+	return vq->layout == VIREO_VQ_SPLIT ?
+		vireo_vq_add1_split(vq, addr, len, VIRTQ_DESC_F_WRITE, len, cookie) :
+		vireo_vq_add1_packed(vq, addr, len, VIRTQ_DESC_F_WRITE, len, cookie);
+}
+
+/* Makes every add since the last publish visible with one release. */
+static inline void
+vireo_vq_publish(struct vireo_vq *vq)
+{
+	if (vq->layout == VIREO_VQ_SPLIT)
+		vireo_vq_publish_split(vq);
+	else
+		vireo_vq_publish_packed(vq);
+}
+
+/*
+ * After publish: 1 if the device must be notified, 0 if it asked not
+ * to be, VIREO_VQ_EBROKEN. Counts from the previous kick_prepare.
+ */
+static inline int
+vireo_vq_kick_prepare(struct vireo_vq *vq)
+{
+	uint16_t added = vq->added_since_kick;
+
+	if (VIREO_UNLIKELY(vq->broken))
+		return VIREO_VQ_EBROKEN;
+	if (added == 0)
+		return 0;	/* nothing new for the device */
+	vq->added_since_kick = 0;
+	/* Full fence: our publishing store (split avail->idx, packed head
+	 * flags) against our load of the device's suppression fields.
+	 * Pairs with the device's store of those then load of the avail
+	 * side (vireo_vq_dev_set_notify): one of us sees the other. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return vq->layout == VIREO_VQ_SPLIT ?
+		vireo_vq_kick_wanted_split(vq, added) :
+		vireo_vq_kick_wanted_packed(vq, added);
+}
+
+/* True if a used buffer is waiting (no state change, no validation). */
+static inline bool
+vireo_vq_used_pending(const struct vireo_vq *vq)
+{
+	return vq->layout == VIREO_VQ_SPLIT ? vireo_vq_used_pending_split(vq) :
+		vireo_vq_used_pending_packed(vq);
+}
+
+static inline uint16_t
+vireo_vq_nfree(const struct vireo_vq *vq)
+{
+	return vq->nfree;
+}
+
+/*
+ * The buffer id the next add will use (split: its head descriptor), so
+ * a caller can prepare per-id memory (a header, an indirect table)
+ * before adding.
+ */
+static inline uint16_t
+vireo_vq_next_id(const struct vireo_vq *vq)
+{
+	return vq->free_head;
+}
+
+/* Restore/telemetry accessors. */
+static inline uint16_t
+vireo_vq_next_avail(const struct vireo_vq *vq)
+{
+	return vq->layout == VIREO_VQ_SPLIT ? vq->split.avail_idx :
+		vq->packed.next_avail;
+}
+
+static inline bool
+vireo_vq_avail_wrap_counter(const struct vireo_vq *vq)
+{
+	return vq->layout == VIREO_VQ_PACKED && vq->packed.avail_wrap_counter;
+}
+
+static inline uint16_t
+vireo_vq_last_used(const struct vireo_vq *vq)
+{
+	return vq->last_used;
+}
+
+static inline bool
+vireo_vq_used_wrap_counter(const struct vireo_vq *vq)
+{
+	return vq->layout == VIREO_VQ_PACKED && vq->used_wrap_counter;
+}
+
+#endif /* VIREO_VRING_H */

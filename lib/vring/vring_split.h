@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The Vireo Authors
+ */
+
+/*
+ * Split layout, driver role: hot inline bodies. Included by vring.h only.
+ *
+ * Buffer ids are head descriptor indices. Free descriptors form a list
+ * through vireo_vq_slot.next (ours, so the device cannot corrupt it).
+ * With IN_ORDER the list is never relinked: it stays the ring order
+ * 0,1,..,size-1,0,.. and chains take consecutive descriptors, which is
+ * what lets the device complete a batch with one used entry.
+ */
+
+#ifndef VIREO_VRING_SPLIT_H
+#define VIREO_VRING_SPLIT_H
+
+#ifndef VIREO_VRING_H
+#error "include vring.h, not vring_split.h"
+#endif
+
+static inline uint16_t *
+vireo_split_used_event(const struct vireo_ring_split *r, uint16_t size)
+{
+	return &r->avail->ring[size];
+}
+
+static inline uint16_t *
+vireo_split_avail_event(const struct vireo_ring_split *r, uint16_t size)
+{
+	return (uint16_t *)&r->used->ring[size];
+}
+
+/* Offers head 'head' in the avail ring; visible at the next publish. */
+static inline void
+vireo_split_offer(struct vireo_vq *vq, uint16_t head)
+{
+	uint16_t pos = vq->split.avail_idx & (vq->size - 1);
+
+	vq->split.ring.avail->ring[pos] = head;
+	vq->split.avail_idx++;
+}
+
+static inline int
+vireo_vq_add1_split(struct vireo_vq *vq, uint64_t addr, uint32_t len,
+		    uint16_t flags, uint32_t buflen, void *cookie)
+{
+	struct vireo_split_desc *d;
+	uint16_t head;
+	int rc = vireo_vq_add_check(vq, 1, cookie);
+
+	if (VIREO_UNLIKELY(rc != 0))
+		return rc;
+	head = vq->free_head;
+	vq->free_head = vq->slot[head].next;
+	d = &vq->split.ring.desc[head];
+	d->addr = addr;
+	d->len = len;
+	d->flags = flags;
+	vireo_vq_slot_fill(vq, head, cookie, buflen, 1);
+	vireo_split_offer(vq, head);
+	return 0;
+}
+
+/* Gives the chain at 'head' back to the free list. */
+static inline void
+vireo_vq_free_split(struct vireo_vq *vq, uint16_t head)
+{
+	uint16_t ndesc = vq->slot[head].ndesc;
+	uint16_t tail = head;
+	uint16_t i;
+
+	vq->nfree += ndesc;
+	vq->last_used++;
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
+		return;		/* list stays in ring order, see top */
+	for (i = 1; i < ndesc; i++)
+		tail = vq->slot[tail].next;
+	vq->slot[tail].next = vq->free_head;
+	vq->free_head = head;
+}
+
+static inline int
+vireo_vq_fetch_split(struct vireo_vq *vq, bool *may_load, uint32_t *id,
+		     uint32_t *len, uint16_t *ready)
+{
+	const struct vireo_split_used_elem *e;
+	uint16_t seen, count;
+
+	count = vq->split.used_idx_seen - vq->last_used;
+	if (count == 0) {
+		if (!*may_load)
+			return 0;
+		*may_load = false;
+		/* Acquire: pairs with the device's release store of
+		 * used->idx made after it wrote the used entries. */
+		seen = __atomic_load_n(&vq->split.ring.used->idx,
+				       __ATOMIC_ACQUIRE);
+		count = seen - vq->last_used;
+		/* Backwards reads as a huge count: caught here too. */
+		if (VIREO_UNLIKELY(count > vq->in_flight))
+			return vireo_vq_break(vq, VIREO_VQ_EBADIDX);
+		if (count == 0)
+			return 0;
+		vq->split.used_idx_seen = seen;
+	}
+	e = &vq->split.ring.used->ring[vq->last_used & (vq->size - 1)];
+	*id = VIREO_READ_ONCE(e->id);
+	*len = VIREO_READ_ONCE(e->len);
+	*ready = count;
+	return 1;
+}
+
+static inline void
+vireo_vq_publish_split(struct vireo_vq *vq)
+{
+	/* Release: the descriptors and avail ring entries written by the
+	 * adds become visible before the index the device acquires. */
+	__atomic_store_n(&vq->split.ring.avail->idx, vq->split.avail_idx,
+			 __ATOMIC_RELEASE);
+	/* the device's event index counts avail entries */
+	vireo_vq_published(vq, vq->staged_bufs);
+}
+
+/* Does the device want a kick for the 'added' heads published since the
+ * last decision? The caller has fenced. */
+static inline int
+vireo_vq_kick_wanted_split(const struct vireo_vq *vq, uint16_t added)
+{
+	const struct vireo_ring_split *r = &vq->split.ring;
+
+	return vireo_ring_split_wants(&r->used->flags,
+		vireo_split_avail_event(r, vq->size),
+		vq->options & VIREO_VQ_OPT_EVENT_IDX,
+		vq->split.avail_idx - vq->staged_bufs, added);
+}
+
+static inline bool
+vireo_vq_used_pending_split(const struct vireo_vq *vq)
+{
+	return VIREO_READ_ONCE(vq->split.ring.used->idx) != vq->last_used;
+}
+
+#endif /* VIREO_VRING_SPLIT_H */
