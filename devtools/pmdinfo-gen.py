@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The Vireo Authors
+"""Emit the PMD_INFO_STRING records that dpdk-pmdinfo.py reads.
+
+DPDK's registration macros leave string symbols in each driver object:
+this_pmd_name<N> holds a driver name; __<name>_param_string_export and
+__<name>_kmod_dep_export hold its devargs and kernel modules;
+__<name>_pci_tbl_export holds the name of its struct rte_pci_id table.
+This reads those from the objects of a static archive (or plain .o files)
+and writes a C file defining one "PMD_INFO_STRING= {json}" per driver.
+"""
+
+import io
+import json
+import os
+import re
+import struct
+import sys
+
+from elftools.elf.elffile import ELFFile
+
+
+def archive_members(path):
+    """Yield the object files of @path: a plain object, or an ar archive
+    (regular or thin, as meson makes them), whose thin members are files
+    named relative to the archive's folder."""
+    with open(path, "rb") as f:
+        data = f.read()
+    thin = data.startswith(b"!<thin>\n")
+    if not (thin or data.startswith(b"!<arch>\n")):
+        yield data
+        return
+    folder = os.path.dirname(path)
+    long_names = b""
+    pos = 8
+    while pos + 60 <= len(data):
+        header = data[pos:pos + 60]
+        name = header[:16].decode().strip()
+        size = int(header[48:58].decode().strip())
+        pos += 60
+        if name == "//":
+            long_names = data[pos:pos + size]
+        elif name not in ("/", "/SYM64/"):
+            if name.startswith("/") and name[1:].isdigit():
+                start = int(name[1:])
+                name = long_names[start:long_names.index(b"\n", start)]
+                name = name.decode().rstrip("/")
+            else:
+                name = name.rstrip("/")
+            if thin:
+                with open(os.path.join(folder, name), "rb") as member:
+                    yield member.read()
+                continue
+            body = data[pos:pos + size]
+            if body[:4] == b"\x7fELF":
+                yield body
+        pos += size + (size & 1)
+
+
+class ObjectImage:
+    def __init__(self, data):
+        self.elf = ELFFile(io.BytesIO(data))
+        self.symtab = self.elf.get_section_by_name(".symtab")
+        self.symbols = {}
+        if self.symtab is not None:
+            for sym in self.symtab.iter_symbols():
+                if sym.name:
+                    self.symbols.setdefault(sym.name, sym)
+
+    def _bytes(self, sym, size=None):
+        """The initial bytes of a data symbol defined in this object."""
+        shndx = sym["st_shndx"]
+        if not isinstance(shndx, int):
+            return None
+        section = self.elf.get_section(shndx)
+        if section["sh_type"] == "SHT_NOBITS":
+            return None
+        data = section.data()
+        start = sym["st_value"]
+        length = size if size is not None else sym["st_size"]
+        # Name strings and id tables are plain data: no relocation applies.
+        return data[start:start + length]
+
+    def string(self, name):
+        sym = self.symbols.get(name)
+        if sym is None:
+            return None
+        raw = self._bytes(sym)
+        if raw is None:
+            return None
+        return raw.split(b"\0", 1)[0].decode()
+
+    def pci_ids(self, table_name):
+        sym = self.symbols.get(table_name)
+        if sym is None:
+            return []
+        raw = self._bytes(sym)
+        # struct rte_pci_id: class_id u32, then vendor, device,
+        # subsystem vendor and subsystem device as u16.
+        fmt = ("<" if self.elf.little_endian else ">") + "IHHHH"
+        entry = struct.calcsize(fmt)
+        ids = []
+        for off in range(0, len(raw) - entry + 1, entry):
+            _cls, ven, dev, subven, subdev = struct.unpack_from(fmt, raw, off)
+            if ven == 0 and dev == 0:
+                break
+            ids.append([ven, dev, subven, subdev])
+        return ids
+
+
+def drivers_in(image):
+    for name, _sym in sorted(image.symbols.items()):
+        if not re.fullmatch(r"this_pmd_name[0-9]+", name):
+            continue
+        drv = image.string(name)
+        if not drv:
+            continue
+        record = {"name": drv}
+        for key, suffix in (("params", "param_string_export"),
+                            ("kmod", "kmod_dep_export")):
+            value = image.string("__%s_%s" % (drv, suffix))
+            if value is not None:
+                record[key] = value
+        table = image.string("__%s_pci_tbl_export" % drv)
+        record["pci_ids"] = image.pci_ids(table) if table else []
+        yield record
+
+
+def c_string(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit("usage: pmdinfo-gen.py <archive-or-object> <output.c>")
+    records = []
+    for member in archive_members(sys.argv[1]):
+        records.extend(drivers_in(ObjectImage(member)))
+    with open(sys.argv[2], "w") as out:
+        out.write("/* Generated by devtools/pmdinfo-gen.py: do not edit. */\n")
+        for rec in records:
+            out.write('__attribute__((used)) const char vireo_pmd_info_%s[] = '
+                      '"PMD_INFO_STRING= %s";\n'
+                      % (rec["name"], c_string(json.dumps(rec))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
