@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright(c) 2026 The Vireo Authors
+ */
+
+/*
+ * The path table: which burst functions a started port uses, decided in
+ * one place from what was negotiated, and logged.  Also what the data
+ * path reports: broken queues, xstats.
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <ethdev_driver.h>
+
+#include "vireo_log.h"
+#include "vireo_rxtx.h"
+#include "virtio_user/vhost_user.h"
+
+/* A path: the ring layout and Rx buffer mode it serves. */
+struct vireo_path_entry {
+	bool packed;
+	bool mergeable;
+	eth_rx_burst_t rx;
+	eth_tx_burst_t tx;
+	const char *name;
+};
+
+static const struct vireo_path_entry vireo_paths[] = {
+	{ false, false, vireo_rx_split, vireo_tx_split, "split" },
+	{ false, true, vireo_rx_mrg_split, vireo_tx_split, "split mergeable" },
+	{ true, false, vireo_rx_packed, vireo_tx_packed, "packed" },
+	{ true, true, vireo_rx_mrg_packed, vireo_tx_packed, "packed mergeable" },
+};
+
+static const struct vireo_path_entry *
+vireo_path_lookup(const struct vireo_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(vireo_paths); i++)
+		if (vireo_paths[i].packed == dev->packed &&
+		    vireo_paths[i].mergeable == dev->mergeable)
+			return &vireo_paths[i];
+	return &vireo_paths[0];	/* unreachable: the table is complete */
+}
+
+void
+vireo_select_path(struct rte_eth_dev *eth_dev)
+{
+	struct vireo_dev *dev = eth_dev->data->dev_private;
+	const struct vireo_path_entry *path = vireo_path_lookup(dev);
+
+	eth_dev->rx_pkt_burst = path->rx;
+	eth_dev->tx_pkt_burst = path->tx;
+	eth_dev->tx_pkt_prepare = vireo_tx_prepare;
+	VIREO_DRV_LOG(NOTICE, "%s: data path: %s%s, scalar (Rx %s, Tx %s)",
+		      dev->name, path->name, dev->in_order ? " in-order" : "",
+		      dev->mergeable ? "mergeable buffers" : "one mbuf per frame",
+		      vireo_has(dev, VIREO_F_INDIRECT_DESC) ?
+		      "headroom push, indirect for chains" :
+		      "headroom push, chained descriptors");
+}
+
+/* A secondary process runs the primary's path (its own copies of the
+ * functions: addresses differ between processes). */
+void
+vireo_path_attach(struct rte_eth_dev *eth_dev)
+{
+	struct vireo_dev *dev = eth_dev->data->dev_private;
+	const struct vireo_path_entry *path = vireo_path_lookup(dev);
+
+	if (!dev->started) {
+		vireo_set_stopped_path(eth_dev);
+		return;
+	}
+	eth_dev->rx_pkt_burst = path->rx;
+	eth_dev->tx_pkt_burst = path->tx;
+	eth_dev->tx_pkt_prepare = vireo_tx_prepare;
+}
+
+static uint16_t
+vireo_rx_stopped(void *q __rte_unused, struct rte_mbuf **pkts __rte_unused,
+		 uint16_t n __rte_unused)
+{
+	return 0;
+}
+
+static uint16_t
+vireo_tx_stopped(void *q __rte_unused, struct rte_mbuf **pkts __rte_unused,
+		 uint16_t n __rte_unused)
+{
+	return 0;
+}
+
+void
+vireo_set_stopped_path(struct rte_eth_dev *eth_dev)
+{
+	eth_dev->rx_pkt_burst = vireo_rx_stopped;
+	eth_dev->tx_pkt_burst = vireo_tx_stopped;
+	eth_dev->tx_pkt_prepare = NULL;
+}
+
+/* The ring core marked the queue broken; tell the user, once a second
+ * at most, and let xstats show why. */
+void
+vireo_queue_broken(struct vireo_queue *q, int code)
+{
+	VIREO_DP_LOG(driver, ERR, "%s: queue %u broken: %s (%d); stop and start the port to reset it",
+		     q->dev->name, q->index, vireo_vq_strerror(code), code);
+}
+
+void
+vireo_feature_names(uint64_t features, char *buf, size_t len)
+{
+	vireo_virtio_net_feature_names(features, buf, len);
+}
+
+/* ---- xstats: per queue, the ring state and what the device did wrong ---- */
+
+struct vireo_xstat_ring {
+	const char *name;
+	uint64_t (*get)(const struct vireo_queue *q);
+};
+
+static uint64_t x_free(const struct vireo_queue *q) { return vireo_vq_nfree(&q->vq); }
+static uint64_t x_size(const struct vireo_queue *q) { return q->size; }
+static uint64_t x_next_avail(const struct vireo_queue *q) { return vireo_vq_next_avail(&q->vq); }
+static uint64_t x_last_used(const struct vireo_queue *q) { return vireo_vq_last_used(&q->vq); }
+static uint64_t x_avail_wrap(const struct vireo_queue *q) { return vireo_vq_avail_wrap_counter(&q->vq); }
+static uint64_t x_used_wrap(const struct vireo_queue *q) { return vireo_vq_used_wrap_counter(&q->vq); }
+static uint64_t x_broken(const struct vireo_queue *q) { return q->vq.broken; }
+static uint64_t x_broken_reason(const struct vireo_queue *q) { return (uint64_t)-q->vq.broken_reason; }
+static uint64_t x_bad_id(const struct vireo_queue *q) { return q->vq.err_count[-VIREO_VQ_EBADID]; }
+static uint64_t x_not_posted(const struct vireo_queue *q) { return q->vq.err_count[-VIREO_VQ_ENOTPOSTED]; }
+static uint64_t x_bad_len(const struct vireo_queue *q) { return q->vq.err_count[-VIREO_VQ_EBADLEN]; }
+static uint64_t x_bad_flags(const struct vireo_queue *q) { return q->vq.err_count[-VIREO_VQ_EBADFLAGS]; }
+static uint64_t x_bad_idx(const struct vireo_queue *q) { return q->vq.err_count[-VIREO_VQ_EBADIDX]; }
+static uint64_t x_bad_order(const struct vireo_queue *q) { return q->vq.err_count[-VIREO_VQ_EORDER]; }
+
+static const struct vireo_xstat_ring vireo_xstats_ring[] = {
+	{ "ring_size", x_size },
+	{ "ring_free", x_free },
+	{ "ring_next_avail", x_next_avail },
+	{ "ring_last_used", x_last_used },
+	{ "ring_avail_wrap", x_avail_wrap },
+	{ "ring_used_wrap", x_used_wrap },
+	{ "ring_broken", x_broken },
+	{ "ring_broken_reason", x_broken_reason },
+	{ "dev_err_bad_id", x_bad_id },
+	{ "dev_err_id_not_posted", x_not_posted },
+	{ "dev_err_bad_len", x_bad_len },
+	{ "dev_err_bad_flags", x_bad_flags },
+	{ "dev_err_bad_used_idx", x_bad_idx },
+	{ "dev_err_out_of_order", x_bad_order },
+};
+
+/* Counters of the queue structs beyond what ethdev autofills. */
+#define VIREO_XSTATS_QUEUE_COUNTERS 2	/* kicks, nombuf or errors */
+
+static unsigned int
+vireo_xstats_count(const struct rte_eth_dev *eth_dev)
+{
+	return (eth_dev->data->nb_rx_queues + eth_dev->data->nb_tx_queues) *
+		(RTE_DIM(vireo_xstats_ring) + VIREO_XSTATS_QUEUE_COUNTERS);
+}
+
+int
+vireo_xstats_get_names(struct rte_eth_dev *eth_dev,
+		       struct rte_eth_xstat_name *names, unsigned int n)
+{
+	unsigned int count = vireo_xstats_count(eth_dev);
+	unsigned int k = 0, i, j;
+	uint16_t qid;
+
+	if (names == NULL || n < count)
+		return count;
+	for (i = 0; i < 2; i++) {
+		const char *dir = i == 0 ? "rx" : "tx";
+		uint16_t nbq = i == 0 ? eth_dev->data->nb_rx_queues :
+			eth_dev->data->nb_tx_queues;
+
+		for (qid = 0; qid < nbq; qid++) {
+			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE,
+				 "%s_q%u_kicks", dir, qid);
+			snprintf(names[k++].name, RTE_ETH_XSTATS_NAME_SIZE,
+				 "%s_q%u_%s", dir, qid,
+				 i == 0 ? "nombuf" : "dropped");
+			for (j = 0; j < RTE_DIM(vireo_xstats_ring); j++)
+				snprintf(names[k++].name,
+					 RTE_ETH_XSTATS_NAME_SIZE, "%s_q%u_%s",
+					 dir, qid, vireo_xstats_ring[j].name);
+		}
+	}
+	return k;
+}
+
+int
+vireo_xstats_get(struct rte_eth_dev *eth_dev, struct rte_eth_xstat *xstats,
+		 unsigned int n)
+{
+	unsigned int count = vireo_xstats_count(eth_dev);
+	unsigned int k = 0, i, j;
+	uint16_t qid;
+
+	if (xstats == NULL || n < count)
+		return count;
+	for (i = 0; i < 2; i++) {
+		uint16_t nbq = i == 0 ? eth_dev->data->nb_rx_queues :
+			eth_dev->data->nb_tx_queues;
+
+		for (qid = 0; qid < nbq; qid++) {
+			const struct vireo_queue *q = NULL;
+			const struct vireo_queue_stats *st = NULL;
+
+			if (i == 0 && eth_dev->data->rx_queues[qid] != NULL) {
+				const struct vireo_rxq *rxq =
+					eth_dev->data->rx_queues[qid];
+
+				q = &rxq->q;
+				st = &rxq->stats;
+			} else if (i == 1 &&
+				   eth_dev->data->tx_queues[qid] != NULL) {
+				const struct vireo_txq *txq =
+					eth_dev->data->tx_queues[qid];
+
+				q = &txq->q;
+				st = &txq->stats;
+			}
+			xstats[k].id = k;
+			xstats[k++].value = st ? st->kicks : 0;
+			xstats[k].id = k;
+			xstats[k++].value = st ? (i == 0 ? st->nombuf :
+						  st->errors) : 0;
+			for (j = 0; j < RTE_DIM(vireo_xstats_ring); j++) {
+				xstats[k].id = k;
+				xstats[k++].value = q ?
+					vireo_xstats_ring[j].get(q) : 0;
+			}
+		}
+	}
+	return k;
+}
