@@ -55,7 +55,8 @@ vireo_vq_areas(enum vireo_vq_layout layout, uint32_t size,
 size_t
 vireo_vq_slots_size(uint32_t size)
 {
-	return (size_t)size * sizeof(struct vireo_vq_slot);
+	return (size_t)size * (sizeof(struct vireo_vq_slot) +
+			       sizeof(struct vireo_vq_indirect));
 }
 
 /* ---- state ---- */
@@ -89,6 +90,7 @@ vireo_vq_start_state(struct vireo_vq *vq)
 	}
 	vq->broken = false;
 	vq->broken_reason = 0;
+	vq->break_told = false;
 	vq->used_wrap_counter = true;
 	vq->batch_pending = false;
 	vq->nfree = vq->size;
@@ -130,6 +132,7 @@ vireo_vq_init(struct vireo_vq *vq, const struct vireo_vq_config *cfg)
 	vq->layout = cfg->layout;
 	vq->options = cfg->options;
 	vq->slot = cfg->slots;
+	vq->indirect = (struct vireo_vq_indirect *)(vq->slot + vq->size);
 	vq->ring_mem = cfg->ring;
 	vq->ring_iova = cfg->ring_iova;
 	mem = cfg->ring;
@@ -165,9 +168,9 @@ vireo_vq_set_indirect(struct vireo_vq *vq, uint16_t slot, void *table,
 	if (slot >= vq->size || (table == NULL && entries != 0) ||
 	    ((uintptr_t)table & 15))
 		return VIREO_VQ_EINVAL;
-	vq->slot[slot].indirect = table;
-	vq->slot[slot].indirect_iova = iova;
-	vq->slot[slot].indirect_max = entries;
+	vq->indirect[slot].table = table;
+	vq->indirect[slot].iova = iova;
+	vq->indirect[slot].max = entries;
 	return 0;
 }
 
@@ -363,16 +366,16 @@ vireo_vq_add_indirect(struct vireo_vq *vq, const struct vireo_buf *bufs,
 		      uint16_t n_readable, uint16_t n_writable, void *cookie)
 {
 	uint32_t n = (uint32_t)n_readable + n_writable;
-	const struct vireo_vq_slot *s;
+	const struct vireo_vq_indirect *s;
 	uint16_t i, flags;
 	int64_t buflen;
 	int rc = vireo_vq_add_check(vq, 1, cookie);
 
 	if (rc != 0)
 		return rc;
-	s = &vq->slot[vq->free_head];
-	if (!(vq->options & VIREO_VQ_OPT_INDIRECT) || s->indirect == NULL ||
-	    n > s->indirect_max)
+	s = &vq->indirect[vq->free_head];
+	if (!(vq->options & VIREO_VQ_OPT_INDIRECT) || s->table == NULL ||
+	    n > s->max)
 		return VIREO_VQ_ENOINDIRECT;
 	buflen = vireo_writable_len(bufs, n_readable, n);
 	if (n == 0 || buflen < 0)
@@ -380,22 +383,22 @@ vireo_vq_add_indirect(struct vireo_vq *vq, const struct vireo_buf *bufs,
 	for (i = 0; i < n; i++) {
 		flags = vireo_chain_flags(i, n_readable, n);
 		if (vq->layout == VIREO_VQ_SPLIT) {
-			struct vireo_split_desc *t = s->indirect;
+			struct vireo_split_desc *t = s->table;
 
 			t[i] = (struct vireo_split_desc){ bufs[i].addr,
 				bufs[i].len, flags, i + 1 };
 		} else {
-			struct vireo_packed_desc *t = s->indirect;
+			struct vireo_packed_desc *t = s->table;
 
 			t[i] = (struct vireo_packed_desc){ bufs[i].addr,
 				bufs[i].len, 0, flags & VIRTQ_DESC_F_WRITE };
 		}
 	}
 	return vq->layout == VIREO_VQ_SPLIT ?
-		vireo_vq_add1_split(vq, s->indirect_iova,
+		vireo_vq_add1_split(vq, s->iova,
 			n * sizeof(struct vireo_split_desc),
 			VIRTQ_DESC_F_INDIRECT, buflen, cookie) :
-		vireo_vq_add1_packed(vq, s->indirect_iova,
+		vireo_vq_add1_packed(vq, s->iova,
 			n * sizeof(struct vireo_packed_desc),
 			VIRTQ_DESC_F_INDIRECT, buflen, cookie);
 }

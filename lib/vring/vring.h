@@ -36,6 +36,12 @@
 
 #define VIREO_LIKELY(x)		__builtin_expect(!!(x), 1)
 #define VIREO_UNLIKELY(x)	__builtin_expect(!!(x), 0)
+/*
+ * Hot bodies take the layout as an argument: the public wrappers pass
+ * vq->layout, a caller that knows it (a PMD burst function per layout)
+ * passes a constant and the compiler drops the other layout's code.
+ */
+#define VIREO_HOT		static inline __attribute__((always_inline))
 
 /* One read of shared memory the peer may change at any time. */
 #define VIREO_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -94,10 +100,20 @@ struct vireo_vq_slot {
 	uint32_t buflen;	/* sum of writable lengths posted */
 	uint16_t ndesc;		/* ring descriptors the buffer occupies */
 	uint16_t next;		/* free list link */
-	uint16_t indirect_max;	/* entries of the registered indirect table */
-	void *indirect;		/* caller's indirect table, or NULL */
-	uint64_t indirect_iova;	/* its bus address */
 };
+
+/*
+ * The indirect table registered for a slot.  Kept apart from the slots:
+ * every reclaim and add touches a slot, few touch this, and 16-byte
+ * slots put four to a cache line.
+ */
+struct vireo_vq_indirect {
+	void *table;		/* caller's indirect table, or NULL */
+	uint64_t iova;		/* its bus address */
+	uint16_t max;		/* entries it holds */
+};
+
+_Static_assert(sizeof(struct vireo_vq_slot) == 16, "hot slot size");
 
 /* Where the three areas sit, for the transport. */
 struct vireo_ring_split {
@@ -156,6 +172,7 @@ struct vireo_vq {
 	uint16_t batch_end;		/* in-order: last id of the pending batch */
 	uint32_t batch_end_len;		/* its written length */
 	struct vireo_vq_slot *slot;
+	struct vireo_vq_indirect *indirect;	/* after the slots, cold */
 	union {
 		struct {
 			struct vireo_ring_split ring;
@@ -172,6 +189,7 @@ struct vireo_vq {
 	};
 	/* Cold. */
 	int broken_reason;		/* enum vireo_vq_error that broke it */
+	bool break_told;		/* vireo_vq_break_news said it */
 	uint16_t detach_cursor;		/* teardown scan position */
 	void *ring_mem;
 	uint64_t ring_iova;
@@ -205,6 +223,22 @@ int vireo_vq_dump(const struct vireo_vq *vq, char *buf, size_t len);
 
 /* Marks the vq broken (first reason wins) and counts; returns the code. */
 int vireo_vq_break(struct vireo_vq *vq, int code);
+
+/*
+ * The code that broke the vq, the first time it is asked after the
+ * break; 0 when not broken or already told. A burst cut short by a bad
+ * entry returns the buffers before it and the next call only gets
+ * VIREO_VQ_EBROKEN: a data path checks this after its reclaim to count
+ * and log each break once, whichever call met it.
+ */
+static inline int
+vireo_vq_break_news(struct vireo_vq *vq)
+{
+	if (VIREO_LIKELY(!vq->broken) || vq->break_told)
+		return 0;
+	vq->break_told = true;
+	return vq->broken_reason;
+}
 
 /*
  * spec 2.7.10: the peer asked for an event once index 'event' is
@@ -376,126 +410,211 @@ vireo_vq_published(struct vireo_vq *vq, uint16_t events)
 }
 
 /* In-order: the id the device completes after 'id'. */
-static inline uint16_t
-vireo_vq_inorder_successor(const struct vireo_vq *vq, uint16_t id)
+VIREO_HOT uint16_t
+vireo_vq_inorder_successor(const struct vireo_vq *vq, uint16_t id,
+			   const enum vireo_vq_layout layout)
 {
 	/* split ids are head descriptors, packed ids are one per buffer */
-	uint16_t step = vq->layout == VIREO_VQ_SPLIT ? vq->slot[id].ndesc : 1;
+	uint16_t step = layout == VIREO_VQ_SPLIT ? vq->slot[id].ndesc : 1;
 	uint32_t next = (uint32_t)id + step;
 
 	return next >= vq->size ? next - vq->size : next;
+}
+
+/*
+ * The length a device reports for an outstanding buffer: 0 if usable
+ * (*len adjusted), else VIREO_VQ_EBADLEN.  A chain with nothing writable
+ * had nothing written, and real devices may leave len alone there: DPDK
+ * 22.11 vhost's packed dequeue flush writes only id and flags, so len
+ * still holds the readable length we posted.  It is dropped rather than
+ * trusted.  Beyond a writable length it is a lie.
+ */
+static inline int
+vireo_vq_used_len(const struct vireo_vq_slot *s, uint32_t *len)
+{
+	if (VIREO_LIKELY(*len <= s->buflen))
+		return 0;
+	if (s->buflen != 0)
+		return VIREO_VQ_EBADLEN;
+	*len = 0;
+	return 0;
 }
 
 #include "vring_split.h"
 #include "vring_packed.h"
 
 /*
- * Reclaim, common to both layouts: the layout fetched (id, len) from
- * the ring; check it against what we posted, then hand the cookie back.
- * 'ready' bounds how many buffers one in-order batch may cover.
+ * Fetch dispatcher: the next used entry (id, len), or 0.  *may_load lets
+ * the split body acquire used->idx once per burst.  Nothing is consumed:
+ * the reclaim that follows moves the ring on.
  */
-static inline int
-vireo_vq_release(struct vireo_vq *vq, uint16_t id, uint32_t len,
-		 void **cookie, uint32_t *lenp)
+VIREO_HOT int
+vireo_vq_fetch(struct vireo_vq *vq, bool *may_load, uint32_t *id,
+	       uint32_t *len, uint16_t *ready,
+	       const enum vireo_vq_layout layout)
 {
-	struct vireo_vq_slot *s = &vq->slot[id];
-
-	*cookie = s->cookie;
-	*lenp = len;
-	s->cookie = NULL;
-	vq->in_flight--;
-	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
-		vq->inorder_next = vireo_vq_inorder_successor(vq, id);
-	if (vq->layout == VIREO_VQ_SPLIT)
-		vireo_vq_free_split(vq, id);
-	else
-		vireo_vq_free_packed(vq, id);
-	return 1;
+	return layout == VIREO_VQ_SPLIT ?
+		vireo_vq_fetch_split(vq, may_load, id, len, ready) :
+		vireo_vq_fetch_packed(vq, id, len, ready);
 }
 
-/* In-order: hand out the next buffer of the pending batch. */
-static inline int
-vireo_vq_batch_step(struct vireo_vq *vq, void **cookie, uint32_t *lenp)
-{
-	uint16_t id = vq->inorder_next;
-	/* The device wrote no length for skipped buffers: report what
-	 * was posted (0 for a Tx buffer, the size for an Rx one). */
-	uint32_t len = vq->slot[id].buflen;
-
-	if (id == vq->batch_end) {
-		vq->batch_pending = false;
-		len = vq->batch_end_len;
-	}
-	return vireo_vq_release(vq, id, len, cookie, lenp);
-}
-
-static inline int
-vireo_vq_complete(struct vireo_vq *vq, uint32_t id, uint32_t len,
-		  uint16_t ready, void **cookie, uint32_t *lenp)
+/*
+ * In order (VIRTIO_F_IN_ORDER), a used entry naming buffer 'id' completes
+ * every buffer from vq->inorder_next through id, the device having
+ * written no entry for the others.  Check the entry before taking any:
+ * id in range and outstanding, len within what was posted, and the
+ * batch inside what is in flight ('ready' bounds it).  Then the batch is
+ * open and vireo_vq_inorder_take hands it out.
+ */
+VIREO_HOT int
+vireo_vq_inorder_begin(struct vireo_vq *vq, uint32_t id, uint32_t len,
+		       uint16_t ready, const enum vireo_vq_layout layout)
 {
 	const struct vireo_vq_slot *s;
-	uint16_t walk, steps;
+	uint16_t walk, steps, dist;
 
 	if (VIREO_UNLIKELY(id >= vq->size))
 		return vireo_vq_break(vq, VIREO_VQ_EBADID);
 	s = &vq->slot[id];
 	if (VIREO_UNLIKELY(s->cookie == NULL))
 		return vireo_vq_break(vq, VIREO_VQ_ENOTPOSTED);
-	if (VIREO_UNLIKELY(len > s->buflen)) {
-		/* A chain with nothing writable had nothing written, and
-		 * real devices may leave len alone: DPDK 22.11 vhost's
-		 * packed dequeue flush writes only id and flags, so len
-		 * still holds the readable length we posted.  Drop it
-		 * rather than trust it.  Beyond a writable length it is a
-		 * lie. */
-		if (s->buflen != 0)
-			return vireo_vq_break(vq, VIREO_VQ_EBADLEN);
-		len = 0;
+	if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0))
+		return vireo_vq_break(vq, VIREO_VQ_EBADLEN);
+	if (id != vq->inorder_next) {
+		if (layout == VIREO_VQ_PACKED ||
+		    vq->size - vq->nfree == vq->in_flight) {
+			/* One id step per buffer: the distance says it. */
+			dist = id >= vq->inorder_next ? id - vq->inorder_next :
+				id + vq->size - vq->inorder_next;
+			if (VIREO_UNLIKELY(dist >= ready))
+				return vireo_vq_break(vq, VIREO_VQ_EORDER);
+		} else {
+			/* Split chains: id must be a head we posted. */
+			walk = vq->inorder_next;
+			for (steps = 1; steps < ready && walk != id; steps++)
+				walk = vireo_vq_inorder_successor(vq, walk,
+								  layout);
+			if (walk != id)
+				return vireo_vq_break(vq, VIREO_VQ_EORDER);
+		}
 	}
-	if (!(vq->options & VIREO_VQ_OPT_IN_ORDER) || id == vq->inorder_next)
-		return vireo_vq_release(vq, (uint16_t)id, len, cookie, lenp);
-	/* A batch ending at id: it must lie within what is outstanding. */
-	walk = vq->inorder_next;
-	for (steps = 1; steps < ready && walk != id; steps++)
-		walk = vireo_vq_inorder_successor(vq, walk);
-	if (walk != id)
-		return vireo_vq_break(vq, VIREO_VQ_EORDER);
 	vq->batch_pending = true;
 	vq->batch_end = (uint16_t)id;
 	vq->batch_end_len = len;
-	return vireo_vq_batch_step(vq, cookie, lenp);
+	return 1;
 }
 
 /*
- * Fetch dispatcher: one used element, or 0. *may_load lets the split
- * body acquire used->idx once per call of get_used / get_used_burst.
+ * Hands out up to n buffers of the open batch, oldest first.  The
+ * device wrote no length for the ones before the last: they report what
+ * was posted (0 for Tx, the buffer size for Rx).
  */
-static inline int
-vireo_vq_fetch(struct vireo_vq *vq, bool *may_load, uint32_t *id,
-	       uint32_t *len, uint16_t *ready)
+VIREO_HOT uint16_t
+vireo_vq_inorder_take(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+		      uint16_t n, const enum vireo_vq_layout layout)
 {
-	return vq->layout == VIREO_VQ_SPLIT ?
-		vireo_vq_fetch_split(vq, may_load, id, len, ready) :
-		vireo_vq_fetch_packed(vq, id, len, ready);
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t id = vq->inorder_next, pos = vq->last_used;
+	uint16_t size = vq->size, end = vq->batch_end, k = 0, freed = 0;
+	bool wrap = vq->used_wrap_counter;
+
+	while (k < n) {
+		struct vireo_vq_slot *s = &slot[id];
+		uint16_t ndesc = s->ndesc;
+		bool last = id == end;
+
+		cookies[k] = s->cookie;
+		lens[k] = last ? vq->batch_end_len : s->buflen;
+		s->cookie = NULL;
+		k++;
+		freed += ndesc;
+		/* split: one used entry per buffer; packed: the device
+		 * skips the slots of the whole chain (2.8.21) */
+		if (layout == VIREO_VQ_SPLIT) {
+			pos++;
+			id = (id + ndesc) & (size - 1);
+		} else {
+			pos += ndesc;
+			if (pos >= size) {
+				pos -= size;
+				wrap = !wrap;
+			}
+			id = id + 1 == size ? 0 : id + 1;
+		}
+		if (last) {
+			vq->batch_pending = false;
+			break;
+		}
+	}
+	/* The free list is never relinked in order: ids stay in ring
+	 * order, so only the counts move. */
+	vq->inorder_next = id;
+	vq->last_used = pos;
+	vq->used_wrap_counter = wrap;
+	vq->nfree += freed;
+	vq->in_flight -= k;
+	return k;
+}
+
+VIREO_HOT int
+vireo_vq_reclaim_inorder(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+			 uint16_t n, const enum vireo_vq_layout layout)
+{
+	bool may_load = true;
+	uint16_t done = 0;
+	int rc = 0;
+
+	while (done < n) {
+		if (!vq->batch_pending) {
+			/* zeroed only to quiet GCC: set when fetch says 1 */
+			uint32_t id = 0, len = 0;
+			uint16_t ready = 0;
+
+			rc = vireo_vq_fetch(vq, &may_load, &id, &len, &ready,
+					    layout);
+			if (rc <= 0)
+				break;
+			rc = vireo_vq_inorder_begin(vq, id, len, ready, layout);
+			if (rc < 0)
+				break;
+		}
+		done += vireo_vq_inorder_take(vq, cookies + done, lens + done,
+					      n - done, layout);
+	}
+	/* Buffers taken before a bad entry are returned now; the error
+	 * (the vq is broken) comes with the next call. */
+	return done > 0 ? done : rc;
+}
+
+/*
+ * Takes up to n completed buffers: how many (cookie and bytes written
+ * each), 0 when none, or a negative VIREO_VQ_E* when the first entry is
+ * bad (the vq is then broken).  Split acquires used->idx once per
+ * burst; packed acquires each used head's flags, since where the next
+ * used slot sits depends on the buffer this one names.
+ */
+VIREO_HOT int
+vireo_vq_get_used_burst_layout(struct vireo_vq *vq, void **cookies,
+			       uint32_t *lens, uint16_t n,
+			       const enum vireo_vq_layout layout)
+{
+	if (VIREO_UNLIKELY(vq->broken))
+		return VIREO_VQ_EBROKEN;
+	/* Out of order each used entry is one buffer: one tight loop.
+	 * In order an entry may stand for a batch. */
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
+		return vireo_vq_reclaim_inorder(vq, cookies, lens, n, layout);
+	return layout == VIREO_VQ_SPLIT ?
+		vireo_vq_reclaim_split(vq, cookies, lens, n) :
+		vireo_vq_reclaim_packed(vq, cookies, lens, n);
 }
 
 static inline int
-vireo_vq_get_used_one(struct vireo_vq *vq, bool *may_load, void **cookie,
-		      uint32_t *len)
+vireo_vq_get_used_burst(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+			uint16_t n)
 {
-	/* zeroed only to quiet GCC: the fetch sets them when it returns 1 */
-	uint32_t id = 0, used_len = 0;
-	uint16_t ready = 0;
-	int rc;
-
-	if (VIREO_UNLIKELY(vq->broken))
-		return VIREO_VQ_EBROKEN;
-	if (vq->batch_pending)
-		return vireo_vq_batch_step(vq, cookie, len);
-	rc = vireo_vq_fetch(vq, may_load, &id, &used_len, &ready);
-	if (rc <= 0)
-		return rc;
-	return vireo_vq_complete(vq, id, used_len, ready, cookie, len);
+	return vireo_vq_get_used_burst_layout(vq, cookies, lens, n,
+					      vq->layout);
 }
 
 /*
@@ -505,72 +624,91 @@ vireo_vq_get_used_one(struct vireo_vq *vq, bool *may_load, void **cookie,
 static inline int
 vireo_vq_get_used(struct vireo_vq *vq, void **cookie, uint32_t *len)
 {
-	bool may_load = true;
-
-	return vireo_vq_get_used_one(vq, &may_load, cookie, len);
+	return vireo_vq_get_used_burst_layout(vq, cookie, len, 1, vq->layout);
 }
 
 /*
- * Takes up to n completed buffers. Split acquires used->idx once for
- * the whole burst. Packed acquires each used head's flags: where the
- * next used descriptor sits depends on the id of this one (it skips
- * that buffer's descriptors), so a run cannot be scanned ahead.
- * Returns how many were taken; when the device misbehaves mid-burst
- * the ones before are returned and the next call reports the error.
+ * Adds up to n one-descriptor buffers, device-readable (flags 0) or
+ * device-writable (VIRTQ_DESC_F_WRITE), with one cookie each; returns
+ * how many fit (it stops early at a NULL cookie, which vireo_vq_add_in1
+ * refuses).  Visible at the next publish, as for every add.
  */
-static inline int
-vireo_vq_get_used_burst(struct vireo_vq *vq, void **cookies, uint32_t *lens,
-			uint16_t n)
+VIREO_HOT uint16_t
+vireo_vq_add1_burst_layout(struct vireo_vq *vq, const struct vireo_buf *bufs,
+			   void *const *cookies, uint16_t n, uint16_t flags,
+			   const enum vireo_vq_layout layout)
 {
-	bool may_load = true;
-	uint16_t done = 0;
-	int rc;
+	if (VIREO_UNLIKELY(vq->broken))
+		return 0;
+	return layout == VIREO_VQ_SPLIT ?
+		vireo_vq_add1_burst_split(vq, bufs, cookies, n, flags) :
+		vireo_vq_add1_burst_packed(vq, bufs, cookies, n, flags);
+}
 
-	while (done < n) {
-		rc = vireo_vq_get_used_one(vq, &may_load, &cookies[done],
-					   &lens[done]);
-		if (rc <= 0)
-			return done > 0 ? done : rc;
-		done++;
-	}
-	return done;
+static inline uint16_t
+vireo_vq_add1_burst(struct vireo_vq *vq, const struct vireo_buf *bufs,
+		    void *const *cookies, uint16_t n, uint16_t flags)
+{
+	return vireo_vq_add1_burst_layout(vq, bufs, cookies, n, flags,
+					  vq->layout);
 }
 
 /* Fast adds: one descriptor, no loop. The PMD's per-mbuf path. */
+VIREO_HOT int
+vireo_vq_add_out1_layout(struct vireo_vq *vq, uint64_t addr, uint32_t len,
+			 void *cookie, const enum vireo_vq_layout layout)
+{
+	return layout == VIREO_VQ_SPLIT ?
+		vireo_vq_add1_split(vq, addr, len, 0, 0, cookie) :
+		vireo_vq_add1_packed(vq, addr, len, 0, 0, cookie);
+}
+
+VIREO_HOT int
+vireo_vq_add_in1_layout(struct vireo_vq *vq, uint64_t addr, uint32_t len,
+			void *cookie, const enum vireo_vq_layout layout)
+{
+	return layout == VIREO_VQ_SPLIT ?
+		vireo_vq_add1_split(vq, addr, len, VIRTQ_DESC_F_WRITE, len, cookie) :
+		vireo_vq_add1_packed(vq, addr, len, VIRTQ_DESC_F_WRITE, len, cookie);
+}
+
 static inline int
 vireo_vq_add_out1(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 		  void *cookie)
 {
-	return vq->layout == VIREO_VQ_SPLIT ?
-		vireo_vq_add1_split(vq, addr, len, 0, 0, cookie) :
-		vireo_vq_add1_packed(vq, addr, len, 0, 0, cookie);
+	return vireo_vq_add_out1_layout(vq, addr, len, cookie, vq->layout);
 }
 
 static inline int
 vireo_vq_add_in1(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 		 void *cookie)
 {
-	return vq->layout == VIREO_VQ_SPLIT ?
-		vireo_vq_add1_split(vq, addr, len, VIRTQ_DESC_F_WRITE, len, cookie) :
-		vireo_vq_add1_packed(vq, addr, len, VIRTQ_DESC_F_WRITE, len, cookie);
+	return vireo_vq_add_in1_layout(vq, addr, len, cookie, vq->layout);
 }
 
 /* Makes every add since the last publish visible with one release. */
-static inline void
-vireo_vq_publish(struct vireo_vq *vq)
+VIREO_HOT void
+vireo_vq_publish_layout(struct vireo_vq *vq, const enum vireo_vq_layout layout)
 {
-	if (vq->layout == VIREO_VQ_SPLIT)
+	if (layout == VIREO_VQ_SPLIT)
 		vireo_vq_publish_split(vq);
 	else
 		vireo_vq_publish_packed(vq);
+}
+
+static inline void
+vireo_vq_publish(struct vireo_vq *vq)
+{
+	vireo_vq_publish_layout(vq, vq->layout);
 }
 
 /*
  * After publish: 1 if the device must be notified, 0 if it asked not
  * to be, VIREO_VQ_EBROKEN. Counts from the previous kick_prepare.
  */
-static inline int
-vireo_vq_kick_prepare(struct vireo_vq *vq)
+VIREO_HOT int
+vireo_vq_kick_prepare_layout(struct vireo_vq *vq,
+			     const enum vireo_vq_layout layout)
 {
 	uint16_t added = vq->added_since_kick;
 
@@ -584,9 +722,15 @@ vireo_vq_kick_prepare(struct vireo_vq *vq)
 	 * Pairs with the device's store of those then load of the avail
 	 * side (vireo_vq_dev_set_notify): one of us sees the other. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return vq->layout == VIREO_VQ_SPLIT ?
+	return layout == VIREO_VQ_SPLIT ?
 		vireo_vq_kick_wanted_split(vq, added) :
 		vireo_vq_kick_wanted_packed(vq, added);
+}
+
+static inline int
+vireo_vq_kick_prepare(struct vireo_vq *vq)
+{
+	return vireo_vq_kick_prepare_layout(vq, vq->layout);
 }
 
 /* True if a used buffer is waiting (no state change, no validation). */

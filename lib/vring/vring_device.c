@@ -105,27 +105,34 @@ vireo_dev_walk_indirect(struct vireo_vq_dev *dev, uint64_t addr, uint32_t len,
 			uint16_t max_segs)
 {
 	uint32_t n = len / sizeof(struct vireo_split_desc), i, idx = 0;
-	const struct vireo_split_desc *st;
-	const struct vireo_packed_desc *pt;
+	struct vireo_split_desc sd;
+	struct vireo_packed_desc pd;
+	const uint8_t *table;
 	uint16_t flags;
 	int rc;
 
 	if (len == 0 || len % sizeof(struct vireo_split_desc) != 0)
 		return VIREO_VQ_EBADCHAIN;
-	st = vireo_vq_dev_map(dev, addr, len);
-	pt = (const void *)st;
-	if (st == NULL)
+	table = vireo_vq_dev_map(dev, addr, len);
+	if (table == NULL)
 		return VIREO_VQ_EBADADDR;
 	for (i = 0; i < n; i++) {
+		/*
+		 * The driver chose the table's address: nothing says it is
+		 * aligned. Copy each entry out whole (one read of it, no
+		 * misaligned loads) and use only the copy.
+		 */
 		if (dev->layout == VIREO_VQ_PACKED) {
-			flags = VIREO_READ_ONCE(pt[i].flags);
-			addr = VIREO_READ_ONCE(pt[i].addr);
-			len = VIREO_READ_ONCE(pt[i].len);
+			memcpy(&pd, table + (size_t)i * sizeof(pd), sizeof(pd));
+			flags = pd.flags;
+			addr = pd.addr;
+			len = pd.len;
 		} else {
-			flags = VIREO_READ_ONCE(st[idx].flags);
-			addr = VIREO_READ_ONCE(st[idx].addr);
-			len = VIREO_READ_ONCE(st[idx].len);
-			idx = VIREO_READ_ONCE(st[idx].next);
+			memcpy(&sd, table + (size_t)idx * sizeof(sd), sizeof(sd));
+			flags = sd.flags;
+			addr = sd.addr;
+			len = sd.len;
+			idx = sd.next;
 		}
 		if (flags & VIRTQ_DESC_F_INDIRECT)
 			return VIREO_VQ_EBADCHAIN;

@@ -78,17 +78,137 @@ vireo_vq_add1_packed(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 	return 0;
 }
 
-static inline void
-vireo_vq_free_packed(struct vireo_vq *vq, uint16_t id)
+/*
+ * Burst of one-descriptor buffers (the PMD's mbufs): the ring position,
+ * phase and free list are kept in locals for the loop and written back
+ * once.  Returns how many were added (stops when descriptors run out).
+ */
+static inline uint16_t
+vireo_vq_add1_burst_packed(struct vireo_vq *vq, const struct vireo_buf *bufs,
+			   void *const *cookies, uint16_t n, uint16_t flags)
 {
-	vq->nfree += vq->slot[id].ndesc;
-	/* The device skips the slots of the whole chain (spec 2.8.21). */
-	vireo_packed_advance(&vq->last_used, &vq->used_wrap_counter,
-			     vq->slot[id].ndesc, vq->size);
-	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
-		return;		/* ids stay in ring order, see top */
-	vq->slot[id].next = vq->free_head;
-	vq->free_head = id;
+	struct vireo_packed_desc *ring = vq->packed.ring.desc;
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t pos = vq->packed.next_avail, free_head = vq->free_head;
+	uint16_t bits = vq->packed.avail_used_flags;
+	bool wrap = vq->packed.avail_wrap_counter;
+	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
+	uint16_t i, id;
+
+	n = n < vq->nfree ? n : vq->nfree;
+	for (i = 0; i < n; i++) {
+		struct vireo_packed_desc *d = &ring[pos];
+		uint32_t buflen = flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0;
+
+		/* A NULL cookie would post a buffer that looks free (lost
+		 * for good); the single add refuses it, here we stop. */
+		if (VIREO_UNLIKELY(cookies[i] == NULL))
+			break;
+		id = free_head;
+		/* In order the list is the ring order: no load to chase. */
+		free_head = in_order ? (id + 1 == vq->size ? 0 : id + 1) :
+			slot[id].next;
+		d->addr = bufs[i].addr;
+		d->len = bufs[i].len;
+		d->id = id;
+		vireo_packed_stage_flags(ring, &vq->packed.stage, pos,
+					 flags | bits, true);
+		slot[id].cookie = cookies[i];
+		slot[id].buflen = buflen;
+		slot[id].ndesc = 1;
+		if (++pos == vq->size) {
+			pos = 0;
+			wrap = !wrap;
+			bits = vireo_packed_avail_bits(wrap);
+		}
+	}
+	vq->packed.next_avail = pos;
+	vq->packed.avail_wrap_counter = wrap;
+	vq->packed.avail_used_flags = bits;
+	n = i;
+	vq->free_head = free_head;
+	vq->nfree -= n;
+	vq->staged_bufs += n;
+	vq->staged_descs += n;
+	return n;
+}
+
+/*
+ * Reclaim burst, without IN_ORDER: every used descriptor names its own
+ * buffer.  Same checks as vireo_vq_get_used, in one loop over locals.
+ * Returns how many were taken, or the error of the first entry when it
+ * is bad (the ring is then broken; entries before it were returned by
+ * this call and the error comes with the next).
+ */
+static inline int
+vireo_vq_reclaim_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+			uint16_t n)
+{
+	const struct vireo_packed_desc *ring = vq->packed.ring.desc;
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t pos = vq->last_used, free_head = vq->free_head;
+	uint16_t size = vq->size, done = 0, freed = 0;
+	bool wrap = vq->used_wrap_counter;
+	int err = 0;
+
+	/* Never past what was published: older slots hold old phases. */
+	if (n > vq->in_flight)
+		n = vq->in_flight;
+	while (done < n) {
+		const struct vireo_packed_desc *d = &ring[pos];
+		/* Acquire: pairs with the device's release store of the
+		 * used flags made after it wrote id and len. */
+		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+		bool avail = flags & VIRTQ_DESC_F_AVAIL;
+		bool used = flags & VIRTQ_DESC_F_USED;
+		struct vireo_vq_slot *s;
+		uint32_t id, len;
+
+		if (VIREO_UNLIKELY(avail != used || used != wrap)) {
+			/* Our own avail bits: not used yet.  Anything else
+			 * cannot be on a slot we published this lap. */
+			if (avail != used && avail == wrap)
+				break;
+			err = VIREO_VQ_EBADFLAGS;
+			break;
+		}
+		id = VIREO_READ_ONCE(d->id);
+		len = VIREO_READ_ONCE(d->len);
+		if (VIREO_UNLIKELY(id >= size)) {
+			err = VIREO_VQ_EBADID;
+			break;
+		}
+		s = &slot[id];
+		if (VIREO_UNLIKELY(s->cookie == NULL)) {
+			err = VIREO_VQ_ENOTPOSTED;
+			break;
+		}
+		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0)) {
+			err = VIREO_VQ_EBADLEN;
+			break;
+		}
+		cookies[done] = s->cookie;
+		lens[done] = len;
+		s->cookie = NULL;
+		freed += s->ndesc;
+		/* The device skips the slots of the whole chain (2.8.21). */
+		pos += s->ndesc;
+		if (pos >= size) {
+			pos -= size;
+			wrap = !wrap;
+		}
+		s->next = free_head;
+		free_head = id;
+		done++;
+	}
+	vq->last_used = pos;
+	vq->used_wrap_counter = wrap;
+	vq->free_head = free_head;
+	vq->nfree += freed;
+	vq->in_flight -= done;
+	if (VIREO_UNLIKELY(err != 0) && done == 0)
+		return vireo_vq_break(vq, err);
+	return done;
 }
 
 static inline int

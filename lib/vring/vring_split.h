@@ -80,6 +80,115 @@ vireo_vq_free_split(struct vireo_vq *vq, uint16_t head)
 	vq->free_head = head;
 }
 
+/* Burst of one-descriptor buffers; see vireo_vq_add1_burst_packed. */
+static inline uint16_t
+vireo_vq_add1_burst_split(struct vireo_vq *vq, const struct vireo_buf *bufs,
+			  void *const *cookies, uint16_t n, uint16_t flags)
+{
+	struct vireo_split_desc *table = vq->split.ring.desc;
+	uint16_t *avail_ring = vq->split.ring.avail->ring;
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t avail_idx = vq->split.avail_idx, free_head = vq->free_head;
+	uint16_t mask = vq->size - 1;
+	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
+	uint16_t i, head;
+
+	n = n < vq->nfree ? n : vq->nfree;
+	for (i = 0; i < n; i++) {
+		struct vireo_split_desc *d;
+
+		/* A NULL cookie would post a buffer that looks free (lost
+		 * for good); the single add refuses it, here we stop. */
+		if (VIREO_UNLIKELY(cookies[i] == NULL))
+			break;
+		head = free_head;
+		/* In order the list is the ring order: no load to chase. */
+		free_head = in_order ? (head + 1) & mask : slot[head].next;
+		d = &table[head];
+		d->addr = bufs[i].addr;
+		d->len = bufs[i].len;
+		d->flags = flags;
+		slot[head].cookie = cookies[i];
+		slot[head].buflen = flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0;
+		slot[head].ndesc = 1;
+		avail_ring[avail_idx++ & mask] = head;
+	}
+	vq->split.avail_idx = avail_idx;
+	n = i;
+	vq->free_head = free_head;
+	vq->nfree -= n;
+	vq->staged_bufs += n;
+	vq->staged_descs += n;
+	return n;
+}
+
+/* Reclaim burst without IN_ORDER; see vireo_vq_reclaim_packed. */
+static inline int
+vireo_vq_reclaim_split(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+		       uint16_t n)
+{
+	const struct vireo_split_used_elem *used_ring = vq->split.ring.used->ring;
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t last = vq->last_used, mask = vq->size - 1;
+	uint16_t ready = vq->split.used_idx_seen - last;
+	uint16_t done = 0, seen, fresh;
+	int err = 0;
+
+	if (ready < n) {
+		/* Acquire: pairs with the device's release store of
+		 * used->idx made after it wrote the used entries. */
+		seen = __atomic_load_n(&vq->split.ring.used->idx,
+				       __ATOMIC_ACQUIRE);
+		fresh = seen - last;
+		/* Backwards reads as a huge count: caught here too; so is
+		 * a step back behind what an earlier load saw. */
+		if (VIREO_UNLIKELY(fresh > vq->in_flight || fresh < ready)) {
+			/* Entries an earlier load saw are good: return them
+			 * first, as vireo_vq_get_used would (it loads only
+			 * once they are taken); the next call loads again
+			 * and reports this. */
+			if (ready == 0)
+				return vireo_vq_break(vq, VIREO_VQ_EBADIDX);
+		} else {
+			ready = fresh;
+			vq->split.used_idx_seen = seen;
+		}
+	}
+	if (n > ready)
+		n = ready;
+	while (done < n) {
+		const struct vireo_split_used_elem *e = &used_ring[last & mask];
+		uint32_t id = VIREO_READ_ONCE(e->id);
+		uint32_t len = VIREO_READ_ONCE(e->len);
+		struct vireo_vq_slot *s;
+
+		if (VIREO_UNLIKELY(id >= vq->size)) {
+			err = VIREO_VQ_EBADID;
+			break;
+		}
+		s = &slot[id];
+		if (VIREO_UNLIKELY(s->cookie == NULL)) {
+			err = VIREO_VQ_ENOTPOSTED;
+			break;
+		}
+		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0)) {
+			err = VIREO_VQ_EBADLEN;
+			break;
+		}
+		cookies[done] = s->cookie;
+		lens[done] = len;
+		s->cookie = NULL;
+		vq->last_used = last;
+		vireo_vq_free_split(vq, (uint16_t)id);	/* last_used++ */
+		last++;
+		done++;
+	}
+	vq->in_flight -= done;
+	if (VIREO_UNLIKELY(err != 0) && done == 0)
+		return vireo_vq_break(vq, err);
+	return done;
+}
+
 static inline int
 vireo_vq_fetch_split(struct vireo_vq *vq, bool *may_load, uint32_t *id,
 		     uint32_t *len, uint16_t *ready)

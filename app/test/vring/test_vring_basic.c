@@ -34,7 +34,8 @@ areas(void)
 	CHECK_EQ(vireo_vq_areas(VIREO_VQ_SPLIT, 65536, &a), VIREO_VQ_EINVAL);
 	CHECK_EQ(vireo_vq_areas(VIREO_VQ_PACKED, 32769, &a), VIREO_VQ_EINVAL);
 	CHECK_EQ(vireo_vq_areas((enum vireo_vq_layout)7, 8, &a), VIREO_VQ_EINVAL);
-	CHECK_EQ(vireo_vq_slots_size(100), 100 * sizeof(struct vireo_vq_slot));
+	CHECK_EQ(vireo_vq_slots_size(100), 100 * (sizeof(struct vireo_vq_slot) +
+						 sizeof(struct vireo_vq_indirect)));
 	return 0;
 }
 
