@@ -51,6 +51,7 @@ struct vireo_queue {
 	uint16_t size;			/* descriptors */
 	uint8_t kind;			/* enum vireo_queue_kind */
 	bool started;			/* rings handed to the device */
+	uint32_t device_gen;		/* bumped when a (new) device gets the ring */
 	struct vireo_dev *dev;
 	const struct rte_memzone *ring_mz;
 	uint64_t ring_iova;		/* address the device uses for the ring */
@@ -75,13 +76,16 @@ struct vireo_rxq {
 	uint16_t hdr_size;		/* bytes of virtio-net header */
 	uint16_t addr_offset;		/* mbuf field with the device address */
 	uint32_t buf_len;		/* bytes posted per buffer */
+	uint64_t mbuf_rearm;		/* data_off, refcnt, nb_segs, port */
 	bool mergeable;
 	bool csum_offload;		/* report Rx checksum flags */
 	bool lro;			/* report GSO from the header */
+	bool vlan_strip;		/* strip the VLAN tag in software */
 	/* A mergeable packet whose buffers have not all arrived. */
 	struct rte_mbuf *partial_head;
 	struct rte_mbuf *partial_tail;
 	uint16_t partial_left;		/* buffers still to come */
+	uint32_t partial_gen;		/* q.device_gen its first buffer came in */
 	struct vireo_queue_stats stats;
 };
 
@@ -151,13 +155,14 @@ struct vireo_dev {
 	bool link_up;
 	bool use_va;			/* descriptors carry virtual addresses */
 	bool mac_from_devargs;		/* keep dev->mac over the device's */
+	bool intr_handle_ours;		/* we allocated eth_dev->intr_handle */
 	struct vireo_cvq *cvq;
 	struct vireo_path rx_path;
 	struct vireo_path tx_path;
 	struct rte_ether_addr mac;
 	/* Filters we told the device, to replay after a reset. */
-	uint32_t mac_count;
-	struct rte_ether_addr mac_table[VIREO_MAX_MAC_ADDRS];
+	uint32_t mc_count;		/* set_mc_addr_list, in MAC_TABLE_SET */
+	struct rte_ether_addr mc_table[VIREO_MAX_MAC_ADDRS];
 	uint64_t vlan_bitmap[VIREO_MAX_VLAN / 64];
 	bool promisc;
 	bool allmulti;

@@ -3,60 +3,65 @@
  */
 
 /*
- * Receive: one body for every layout, specialised by a constant, over
- * the ring core's driver role.  Buffers are whole mbufs posted as one
- * writable descriptor each, the virtio-net header at the end of the
- * headroom so the frame lands where mbuf data starts.
+ * Receive: one body per Rx buffer mode, specialised by the ring layout
+ * (a constant argument), over the ring core's driver role.  Buffers are
+ * whole mbufs posted as one writable descriptor each, the virtio-net
+ * header at the end of the headroom so the frame lands where mbuf data
+ * starts.
  */
 
+#include <string.h>
+
 #include <rte_common.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
 #include "vireo_log.h"
 #include "vireo_rxtx.h"
 
-/* Posts one mbuf as a writable buffer. */
-static __rte_always_inline int
-vireo_rx_post(struct vireo_rxq *rxq, struct rte_mbuf *m)
-{
-	uint64_t addr = vireo_mbuf_dev_addr(m, rxq->addr_offset) +
-		RTE_PKTMBUF_HEADROOM - rxq->hdr_size;
-
-	return vireo_vq_add_in1(&rxq->q.vq, addr, rxq->buf_len, m);
-}
-
 /*
- * Refills every free descriptor it can from the pool, in bulk, and
+ * Refills up to @want free descriptors from the pool, in bulk, and
  * publishes them at once.  Returns how many were posted.
  */
 static __rte_always_inline uint16_t
-vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want)
+vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
+		const enum vireo_vq_layout layout)
 {
 	struct rte_mbuf *fresh[VIREO_RX_BURST_MAX];
-	uint16_t posted = 0, chunk, i;
+	struct vireo_buf bufs[VIREO_RX_BURST_MAX];
+	uint16_t posted = 0, chunk, added, i;
+	/* The header goes at the end of the headroom, the frame where
+	 * mbuf data normally starts. */
+	const uint16_t lead = RTE_PKTMBUF_HEADROOM - rxq->hdr_size;
 
 	while (want > 0) {
 		chunk = RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX);
-		if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, fresh, chunk) != 0)) {
+		/* Raw from the pool: a free mbuf has refcnt 1, one segment
+		 * and no next; the rest is set when it comes back full. */
+		if (unlikely(rte_mempool_get_bulk(rxq->mp, (void **)fresh,
+						  chunk) != 0)) {
 			rxq->stats.nombuf += chunk;
 			break;
 		}
-		for (i = 0; i < chunk; i++)
-			if (unlikely(vireo_rx_post(rxq, fresh[i]) != 0))
-				break;
-		if (unlikely(i < chunk)) {
-			rte_pktmbuf_free_bulk(&fresh[i], chunk - i);
-			posted += i;
+		for (i = 0; i < chunk; i++) {
+			bufs[i].addr = vireo_mbuf_dev_addr(fresh[i],
+							   rxq->addr_offset) + lead;
+			bufs[i].len = rxq->buf_len;
+		}
+		added = vireo_vq_add1_burst_layout(&rxq->q.vq, bufs,
+						   (void *const *)fresh, chunk,
+						   VIRTQ_DESC_F_WRITE, layout);
+		posted += added;
+		if (unlikely(added < chunk)) {
+			rte_mempool_put_bulk(rxq->mp, (void **)&fresh[added],
+					     chunk - added);
 			break;
 		}
-		posted += chunk;
 		want -= chunk;
 	}
-	if (posted > 0) {
-		vireo_vq_publish(&rxq->q.vq);
-		vireo_queue_kick(&rxq->q, &rxq->stats);
-	}
+	if (posted > 0)
+		vireo_queue_flush(&rxq->q, &rxq->stats, layout);
 	return posted;
 }
 
@@ -64,8 +69,18 @@ int
 vireo_rxq_fill(struct vireo_rxq *rxq)
 {
 	uint16_t free_slots = vireo_vq_nfree(&rxq->q.vq);
+	struct rte_mbuf model;
 
-	if (vireo_rx_refill(rxq, free_slots) == 0 && free_slots > 0) {
+	/* What every received mbuf starts with, written as one word. */
+	memset(&model, 0, sizeof(model));
+	model.data_off = RTE_PKTMBUF_HEADROOM;
+	rte_mbuf_refcnt_set(&model, 1);
+	model.nb_segs = 1;
+	model.port = rxq->port_id;
+	memcpy(&rxq->mbuf_rearm, &model.data_off, sizeof(rxq->mbuf_rearm));
+
+	if (vireo_rx_refill(rxq, free_slots, rxq->q.vq.layout) == 0 &&
+	    free_slots > 0) {
 		VIREO_LOG(rx, ERR, "port %u Rx queue %u: no mbufs to fill the ring",
 			  rxq->port_id, rxq->queue_id);
 		return -ENOMEM;
@@ -73,27 +88,54 @@ vireo_rxq_fill(struct vireo_rxq *rxq)
 	return 0;
 }
 
-/* A negative ring result: the device broke the queue (already marked
- * by the ring core); count it and say so once a second at most. */
-static __rte_noinline void
-vireo_rx_broken(struct vireo_rxq *rxq, int code)
+/* Takes up to @n used buffers; 0 when none or the ring broke (the
+ * ring core marked it: count it and say why once per break, whether
+ * this burst met the bad entry first or after good ones). */
+static __rte_always_inline uint16_t
+vireo_rx_take(struct vireo_rxq *rxq, struct rte_mbuf **bufs, uint32_t *lens,
+	      uint16_t n, const enum vireo_vq_layout layout)
 {
-	rxq->stats.errors++;
-	vireo_queue_broken(&rxq->q, code);
+	int rc = vireo_vq_get_used_burst_layout(&rxq->q.vq, (void **)bufs,
+						lens, n, layout);
+
+	if (unlikely(rxq->q.vq.broken)) {
+		int why = vireo_vq_break_news(&rxq->q.vq);
+
+		if (why != 0) {
+			rxq->stats.errors++;
+			vireo_queue_broken(&rxq->q, why);
+		}
+	}
+	return rc > 0 ? rc : 0;
 }
 
-/* Fills the mbuf fields of one received buffer of @len bytes. */
+/* Counts what a burst delivered and refills once enough is free. */
+static __rte_always_inline void
+vireo_rx_done(struct vireo_rxq *rxq, uint16_t packets, uint64_t bytes,
+	      const enum vireo_vq_layout layout)
+{
+	uint16_t free_slots = vireo_vq_nfree(&rxq->q.vq);
+
+	rxq->stats.packets += packets;
+	rxq->stats.bytes += bytes;
+	if (free_slots >= VIREO_RX_REFILL_BATCH)
+		vireo_rx_refill(rxq, free_slots, layout);
+}
+
+/*
+ * Fills the mbuf fields of the first buffer of a frame of @len bytes.
+ * The mbuf came from the pool (we posted it), so next is NULL already.
+ */
 static __rte_always_inline void
 vireo_rx_init_mbuf(struct vireo_rxq *rxq, struct rte_mbuf *m, uint32_t len)
 {
-	m->data_off = RTE_PKTMBUF_HEADROOM;
-	m->data_len = (uint16_t)len;
-	m->pkt_len = len;
-	m->port = rxq->port_id;
-	m->nb_segs = 1;
-	m->next = NULL;
+	/* data_off, refcnt, nb_segs and port sit together (the rearm
+	 * word of struct rte_mbuf): one 8-byte store. */
+	memcpy(&m->data_off, &rxq->mbuf_rearm, sizeof(rxq->mbuf_rearm));
 	m->ol_flags = 0;
 	m->packet_type = 0;
+	m->pkt_len = len;
+	m->data_len = (uint16_t)len;
 }
 
 static __rte_always_inline const struct vireo_net_hdr *
@@ -104,21 +146,15 @@ vireo_rx_hdr(const struct vireo_rxq *rxq, const struct rte_mbuf *m)
 }
 
 static __rte_always_inline uint16_t
-vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
+vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
+	       const enum vireo_vq_layout layout)
 {
 	uint32_t lens[VIREO_RX_BURST_MAX];
-	struct vireo_vq *vq = &rxq->q.vq;
 	uint64_t bytes = 0;
 	uint16_t got, i, kept = 0;
-	int rc;
 
-	n = RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX);
-	rc = vireo_vq_get_used_burst(vq, (void **)pkts, lens, n);
-	if (unlikely(rc < 0)) {
-		vireo_rx_broken(rxq, rc);
-		return 0;
-	}
-	got = rc;
+	got = vireo_rx_take(rxq, pkts, lens,
+			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout);
 	for (i = 0; i < got; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = lens[i];
@@ -134,13 +170,12 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
 		vireo_rx_init_mbuf(rxq, m, len);
 		if (rxq->csum_offload || rxq->lro)
 			vireo_rx_offload(m, vireo_rx_hdr(rxq, m), rxq->lro);
+		if (rxq->vlan_strip)
+			rte_vlan_strip(m);
 		bytes += len;
 		pkts[kept++] = m;
 	}
-	rxq->stats.packets += kept;
-	rxq->stats.bytes += bytes;
-	if (vireo_vq_nfree(vq) >= VIREO_RX_REFILL_BATCH)
-		vireo_rx_refill(rxq, vireo_vq_nfree(vq));
+	vireo_rx_done(rxq, kept, bytes, layout);
 	return kept;
 }
 
@@ -150,22 +185,28 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
  * buffers are not all used yet waits in rxq->partial_* for the next call.
  */
 static __rte_always_inline uint16_t
-vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
+vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
+		   const enum vireo_vq_layout layout)
 {
 	struct rte_mbuf *bufs[VIREO_RX_BURST_MAX];
 	uint32_t lens[VIREO_RX_BURST_MAX];
-	struct vireo_vq *vq = &rxq->q.vq;
+	/* read before the ring: buffers taken after it may only be older */
+	uint32_t gen = __atomic_load_n(&rxq->q.device_gen, __ATOMIC_ACQUIRE);
 	uint64_t bytes = 0;
 	uint16_t got, i, done = 0;
-	int rc;
 
-	n = RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX);
-	rc = vireo_vq_get_used_burst(vq, (void **)bufs, lens, n);
-	if (unlikely(rc < 0)) {
-		vireo_rx_broken(rxq, rc);
-		return 0;
+	/* The device that began the waiting frame is gone (the transport
+	 * gave the ring to another): its other buffers never come, and the
+	 * next buffer is a new frame's.  Drop it, count it. */
+	if (unlikely(rxq->partial_head != NULL && rxq->partial_gen != gen)) {
+		rte_pktmbuf_free(rxq->partial_head);
+		rxq->partial_head = NULL;
+		rxq->partial_tail = NULL;
+		rxq->partial_left = 0;
+		rxq->stats.errors++;
 	}
-	got = rc;
+	got = vireo_rx_take(rxq, bufs, lens,
+			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout);
 	for (i = 0; i < got; i++) {
 		struct rte_mbuf *m = bufs[i];
 		uint32_t len = lens[i];
@@ -189,13 +230,14 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
 			rxq->partial_head = m;
 			rxq->partial_tail = m;
 			rxq->partial_left = nbufs - 1;
+			rxq->partial_gen = gen;
 		} else {
 			struct rte_mbuf *head = rxq->partial_head;
 
+			/* Later buffers carry no header: data from the
+			 * start of what was posted. */
 			m->data_off = RTE_PKTMBUF_HEADROOM - rxq->hdr_size;
 			m->data_len = (uint16_t)len;
-			m->next = NULL;
-			m->nb_segs = 1;
 			rxq->partial_tail->next = m;
 			rxq->partial_tail = m;
 			head->pkt_len += len;
@@ -205,39 +247,38 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n)
 		if (rxq->partial_left == 0) {
 			struct rte_mbuf *head = rxq->partial_head;
 
+			if (rxq->vlan_strip)
+				rte_vlan_strip(head);
 			bytes += head->pkt_len;
 			pkts[done++] = head;
 			rxq->partial_head = NULL;
 			rxq->partial_tail = NULL;
 		}
 	}
-	rxq->stats.packets += done;
-	rxq->stats.bytes += bytes;
-	if (vireo_vq_nfree(vq) >= VIREO_RX_REFILL_BATCH)
-		vireo_rx_refill(rxq, vireo_vq_nfree(vq));
+	vireo_rx_done(rxq, done, bytes, layout);
 	return done;
 }
 
 uint16_t
 vireo_rx_split(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return vireo_rx_burst(rxq, pkts, n);
+	return vireo_rx_burst(rxq, pkts, n, VIREO_VQ_SPLIT);
 }
 
 uint16_t
 vireo_rx_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return vireo_rx_burst(rxq, pkts, n);
+	return vireo_rx_burst(rxq, pkts, n, VIREO_VQ_PACKED);
 }
 
 uint16_t
 vireo_rx_mrg_split(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return vireo_rx_mrg_burst(rxq, pkts, n);
+	return vireo_rx_mrg_burst(rxq, pkts, n, VIREO_VQ_SPLIT);
 }
 
 uint16_t
 vireo_rx_mrg_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return vireo_rx_mrg_burst(rxq, pkts, n);
+	return vireo_rx_mrg_burst(rxq, pkts, n, VIREO_VQ_PACKED);
 }

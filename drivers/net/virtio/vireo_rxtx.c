@@ -102,8 +102,10 @@ vireo_set_stopped_path(struct rte_eth_dev *eth_dev)
 	eth_dev->tx_pkt_prepare = NULL;
 }
 
-/* The ring core marked the queue broken; tell the user, once a second
- * at most, and let xstats show why. */
+/* The ring core marked the queue broken; tell the user and let xstats
+ * show why.  Called once per break (the ring core reports the code that
+ * broke it once); still rate limited, as a device may break a queue
+ * again right after each port restart. */
 void
 vireo_queue_broken(struct vireo_queue *q, int code)
 {

@@ -46,11 +46,15 @@ int vireo_xstats_get_names(struct rte_eth_dev *eth_dev,
 /* Feature bits in words, for logs: "VERSION_1 RING_PACKED ...". */
 void vireo_feature_names(uint64_t features, char *buf, size_t len);
 
-/* Kick the device if it asked for one after this publish. */
+/* Publish what was added and kick the device if it asked for one. */
 static __rte_always_inline void
-vireo_queue_kick(struct vireo_queue *q, struct vireo_queue_stats *stats)
+vireo_queue_flush(struct vireo_queue *q, struct vireo_queue_stats *stats,
+		  const enum vireo_vq_layout layout)
 {
-	int need = vireo_vq_kick_prepare(&q->vq);
+	int need;
+
+	vireo_vq_publish_layout(&q->vq, layout);
+	need = vireo_vq_kick_prepare_layout(&q->vq, layout);
 
 	if (need > 0) {
 		q->notify(q);

@@ -24,39 +24,74 @@
 #include "vireo_log.h"
 #include "vireo_rxtx.h"
 
+/* Packets whose header goes in front, added to the ring at once. */
+#define VIREO_TX_PUSH_BATCH 32
+
+/*
+ * Frees sent mbufs.  The common case, a direct single-segment mbuf with
+ * no other reference, goes straight back to its pool, in runs per pool;
+ * anything else takes the general path.
+ */
+static __rte_always_inline void
+vireo_tx_free(struct rte_mbuf **done, uint16_t n)
+{
+	void *run[VIREO_RX_BURST_MAX];
+	struct rte_mempool *pool = NULL;
+	uint16_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = done[i];
+
+		if (unlikely(!RTE_MBUF_DIRECT(m) || m->next != NULL ||
+			     rte_mbuf_refcnt_read(m) != 1)) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (m->pool != pool) {
+			if (k > 0)
+				rte_mempool_put_bulk(pool, run, k);
+			pool = m->pool;
+			k = 0;
+		}
+		run[k++] = m;
+	}
+	if (k > 0)
+		rte_mempool_put_bulk(pool, run, k);
+}
+
 /* Frees what the device has finished sending. */
 static __rte_always_inline void
-vireo_tx_reclaim(struct vireo_txq *txq, uint16_t want)
+vireo_tx_reclaim(struct vireo_txq *txq, uint16_t want,
+		 const enum vireo_vq_layout layout)
 {
 	struct rte_mbuf *done[VIREO_RX_BURST_MAX];
 	uint32_t lens[VIREO_RX_BURST_MAX];
 	int rc;
 
 	while (want > 0) {
-		rc = vireo_vq_get_used_burst(&txq->q.vq, (void **)done, lens,
-				RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX));
-		if (rc <= 0) {
-			if (unlikely(rc < 0)) {
-				txq->stats.errors++;
-				vireo_queue_broken(&txq->q, rc);
-			}
+		rc = vireo_vq_get_used_burst_layout(&txq->q.vq, (void **)done,
+				lens, RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX),
+				layout);
+		if (rc <= 0)
 			return;
-		}
-		rte_pktmbuf_free_bulk(done, rc);
+		vireo_tx_free(done, rc);
 		if (rc < RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX))
 			return;
 		want -= rc;
 	}
 }
 
-/* Can the header go in front of the data, in the mbuf itself? */
+/*
+ * Can the header go in front of the data, in the mbuf itself?  Only if
+ * the mbuf is ours alone (the headroom of a shared or indirect mbuf is
+ * someone else's) and the data is in one segment.
+ */
 static __rte_always_inline bool
 vireo_tx_can_push(const struct vireo_txq *txq, const struct rte_mbuf *m)
 {
 	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
 		rte_mbuf_refcnt_read(m) == 1 &&
-		rte_pktmbuf_headroom(m) >= txq->hdr_size &&
-		((m->data_off - txq->hdr_size) & (__alignof__(struct vireo_net_hdr) - 1)) == 0;
+		rte_pktmbuf_headroom(m) >= txq->hdr_size;
 }
 
 static __rte_always_inline void
@@ -68,17 +103,17 @@ vireo_tx_hdr_fill(const struct vireo_txq *txq, struct vireo_net_hdr *hdr,
 		vireo_tx_offload(hdr, m);
 }
 
-static __rte_always_inline int
-vireo_tx_push(struct vireo_txq *txq, struct rte_mbuf *m)
+/* Writes the header into the headroom (the mbuf fields stay as they
+ * are, so a packet the ring cannot take is unchanged for the retry). */
+static __rte_always_inline void
+vireo_tx_push_prepare(const struct vireo_txq *txq, struct rte_mbuf *m,
+		      struct vireo_buf *buf)
 {
-	uint64_t addr = vireo_mbuf_dev_addr(m, txq->addr_offset) +
-		m->data_off - txq->hdr_size;
-	struct vireo_net_hdr *hdr = (struct vireo_net_hdr *)
-		(rte_pktmbuf_mtod(m, char *) - txq->hdr_size);
-
-	vireo_tx_hdr_fill(txq, hdr, m);
-	return vireo_vq_add_out1(&txq->q.vq, addr, m->data_len + txq->hdr_size,
-				 m);
+	vireo_tx_hdr_fill(txq, (struct vireo_net_hdr *)
+			  (rte_pktmbuf_mtod(m, char *) - txq->hdr_size), m);
+	buf->addr = vireo_mbuf_dev_addr(m, txq->addr_offset) + m->data_off -
+		txq->hdr_size;
+	buf->len = m->data_len + txq->hdr_size;
 }
 
 /* Header in our slot memory, then the segments: indirect or chained. */
@@ -115,57 +150,78 @@ vireo_tx_gather(struct vireo_txq *txq, struct rte_mbuf *m)
 }
 
 static __rte_always_inline uint16_t
-vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n)
+vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
+	       const enum vireo_vq_layout layout)
 {
+	struct vireo_buf bufs[VIREO_TX_PUSH_BATCH];
 	struct vireo_vq *vq = &txq->q.vq;
 	uint64_t bytes = 0;
-	uint16_t sent, dropped = 0;
+	uint16_t i = 0, run, added, dropped = 0;
 	int rc;
 
 	if (unlikely(vq->broken))
 		return 0;
-	if (vireo_vq_nfree(vq) < RTE_MAX(txq->free_thresh, n))
-		vireo_tx_reclaim(txq, vq->size - vireo_vq_nfree(vq));
+	if (vireo_vq_nfree(vq) < RTE_MAX(txq->free_thresh, n)) {
+		vireo_tx_reclaim(txq, vq->size - vireo_vq_nfree(vq), layout);
+		/* the device broke the ring: count it and say why, once */
+		if (unlikely(vq->broken)) {
+			int why = vireo_vq_break_news(vq);
 
-	for (sent = 0; sent < n; sent++) {
-		struct rte_mbuf *m = pkts[sent];
-		uint32_t len = m->pkt_len;
-
-		if (vireo_tx_can_push(txq, m))
-			rc = vireo_tx_push(txq, m);
-		else
-			rc = vireo_tx_gather(txq, m);
-		if (unlikely(rc != 0)) {
-			if (rc == VIREO_VQ_EINVAL) {
-				/* Cannot ever go: drop it, count it. */
+			if (why != 0) {
 				txq->stats.errors++;
-				dropped++;
-				rte_pktmbuf_free(m);
-				continue;
+				vireo_queue_broken(&txq->q, why);
 			}
-			break;	/* ring full (or broken): the app retries */
+			return 0;
 		}
-		bytes += len;
 	}
-	if (likely(sent > dropped)) {
-		vireo_vq_publish(vq);
-		vireo_queue_kick(&txq->q, &txq->stats);
+
+	while (i < n) {
+		/* A run of packets that carry their header in front: one
+		 * descriptor each, added together. */
+		for (run = 0; i + run < n && run < VIREO_TX_PUSH_BATCH &&
+		     vireo_tx_can_push(txq, pkts[i + run]); run++)
+			vireo_tx_push_prepare(txq, pkts[i + run], &bufs[run]);
+		if (run > 0) {
+			added = vireo_vq_add1_burst_layout(vq, bufs,
+					(void *const *)&pkts[i], run, 0, layout);
+			for (uint16_t k = 0; k < added; k++)
+				bytes += bufs[k].len - txq->hdr_size;
+			i += added;
+			if (added < run)
+				break;	/* ring full: the app retries the rest */
+			continue;
+		}
+		/* The next packet needs a header of its own. */
+		rc = vireo_tx_gather(txq, pkts[i]);
+		if (unlikely(rc != 0)) {
+			if (rc != VIREO_VQ_EINVAL)
+				break;	/* ring full (or broken) */
+			/* It can never go: drop it, count it. */
+			txq->stats.errors++;
+			dropped++;
+			rte_pktmbuf_free(pkts[i]);
+		} else {
+			bytes += pkts[i]->pkt_len;
+		}
+		i++;
 	}
-	txq->stats.packets += sent - dropped;
+	if (likely(i > dropped))
+		vireo_queue_flush(&txq->q, &txq->stats, layout);
+	txq->stats.packets += i - dropped;
 	txq->stats.bytes += bytes;
-	return sent;
+	return i;
 }
 
 uint16_t
 vireo_tx_split(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return vireo_tx_burst(txq, pkts, n);
+	return vireo_tx_burst(txq, pkts, n, VIREO_VQ_SPLIT);
 }
 
 uint16_t
 vireo_tx_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
-	return vireo_tx_burst(txq, pkts, n);
+	return vireo_tx_burst(txq, pkts, n, VIREO_VQ_PACKED);
 }
 
 /*

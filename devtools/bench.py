@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# Copyright(c) 2026 The Vireo Authors
+"""Vireo against DPDK's own net_virtio_user, side by side, one invocation.
+
+Two harnesses, each alternating ours and theirs (ABAB...) against the
+same stock net_vhost backend:
+
+onecore  one testpmd holding net_vhost and the virtio-user port (attached
+         after the vhost port), ONE forwarding core in io mode, tx_first,
+         --record-core-cycles: CPU cycles per forwarded packet.  Both ends
+         run on that core, so a difference between drivers is the
+         difference of their cost.  Stable to about 2 % here.
+twocore  backend testpmd on CPU 0, virtio testpmd on CPU 1: virtio txonly
+         with backend rxonly, the reverse, and mac forwarding both ways
+         (start tx_first 32): Mpps per direction.  Bimodal on these VMs:
+         report medians over >= 5 alternating runs and the spread.
+
+Writes <out>/bench.json, <out>/bench.md and <out>/bench.png.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import sys
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(TOP, "app", "test", "system"))
+
+import harness  # noqa: E402
+import traffic  # noqa: E402
+
+# name -> devargs common to both drivers (DPDK's defaults differ from
+# ours, so every key that selects a path is given explicitly).
+PATHS = {
+    "split": dict(packed_vq=0, mrg_rxbuf=0, in_order=0),
+    "split mergeable": dict(packed_vq=0, mrg_rxbuf=1, in_order=0),
+    "split in-order": dict(packed_vq=0, mrg_rxbuf=0, in_order=1),
+    "split vectorized": dict(packed_vq=0, mrg_rxbuf=0, in_order=0,
+                             vectorized=1),
+    "packed": dict(packed_vq=1, mrg_rxbuf=0, in_order=0),
+    "packed mergeable": dict(packed_vq=1, mrg_rxbuf=1, in_order=0),
+    "packed in-order": dict(packed_vq=1, mrg_rxbuf=0, in_order=1),
+    "packed in-order vectorized": dict(packed_vq=1, mrg_rxbuf=0, in_order=1,
+                                       vectorized=1),
+}
+DRIVERS = {"vireo": "net_vireo_user", "dpdk": "net_virtio_user"}
+CYCLES = re.compile(r"CPU cycles/packet=([0-9.]+)")
+
+
+def vdev(driver, sock, devargs):
+    args = ",".join("%s=%s" % kv for kv in devargs.items())
+    return "%s1,path=%s,%s" % (DRIVERS[driver], sock, args)
+
+
+def eal_extra(path):
+    # DPDK's packed vector path needs AVX512 allowed explicitly.
+    return ["--force-max-simd-bitwidth=512"] if "vectorized" in path else []
+
+
+def onecore_run(driver, path, sizes, seconds):
+    """One process, one forwarding core: cycles per packet per size."""
+    ws = harness.workspace()
+    sock = ws.socket("bench1")
+    pmd = harness.Testpmd("onecore-%s" % driver, 0,
+                          lcores="0@0,1@1",
+                          vdevs=[traffic.vhost_vdev(sock)],
+                          eal_args=eal_extra(path),
+                          app_args=["--record-core-cycles", "--nb-cores=1",
+                                    "--no-flush-rx"],
+                          nb_mbufs=32768, mem_mb=512)
+    out = pmd.cmd("port attach %s" % vdev(driver, sock, PATHS[path]), 60)
+    if "is attached" not in out:
+        raise harness.TestpmdError("attach failed:\n" + out)
+    pmd.cmd("port start all", 60)
+    traffic.wait_link_up(pmd, 0)
+    result = {}
+    for size in sizes:
+        pmd.cmd("set txpkts %d" % size)
+        pmd.cmd("start tx_first")
+        time.sleep(seconds)
+        out = pmd.cmd("stop", 60)
+        m = CYCLES.search(out)
+        result[size] = float(m.group(1)) if m else None
+    pmd.quit()
+    harness._cleanup_all()
+    return result
+
+
+def twocore_run(driver, path, sizes, seconds):
+    """Backend on CPU 0, virtio on CPU 1: Mpps per direction and mode."""
+    result = {}
+    for size in sizes:
+        for mode in ("tx", "rx", "fwd"):
+            ws = harness.workspace()
+            sock = ws.socket("bench2")
+            vhost = harness.Testpmd("twocore-vhost", 0,
+                                    vdevs=[traffic.vhost_vdev(sock)],
+                                    app_args=["--no-flush-rx"],
+                                    nb_mbufs=32768, mem_mb=512)
+            virt = harness.Testpmd("twocore-%s" % driver, 1,
+                                   vdevs=[vdev(driver, sock, PATHS[path])],
+                                   eal_args=eal_extra(path),
+                                   app_args=["--no-flush-rx"],
+                                   nb_mbufs=32768, mem_mb=512)
+            traffic.wait_link_up(vhost, 0)
+            for pmd in (vhost, virt):
+                pmd.cmd("set txpkts %d" % size)
+            if mode == "tx":
+                vhost.cmd("set fwd rxonly")
+                virt.cmd("set fwd txonly")
+            elif mode == "rx":
+                vhost.cmd("set fwd txonly")
+                virt.cmd("set fwd rxonly")
+            else:
+                vhost.cmd("set fwd mac")
+                virt.cmd("set fwd mac")
+            vhost.cmd("start")
+            virt.cmd("start tx_first 32" if mode == "fwd" else "start")
+            time.sleep(1)
+            before = traffic.port_stats(virt)
+            t0 = time.monotonic()
+            time.sleep(seconds)
+            after = traffic.port_stats(virt)
+            dt = time.monotonic() - t0
+            for pmd in (virt, vhost):
+                pmd.cmd("stop", 60)
+            virt.quit()
+            vhost.quit()
+            harness._cleanup_all()
+            rx = (after["rx_packets"] - before["rx_packets"]) / dt / 1e6
+            tx = (after["tx_packets"] - before["tx_packets"]) / dt / 1e6
+            if mode == "tx":
+                result["%d tx" % size] = tx
+            elif mode == "rx":
+                result["%d rx" % size] = rx
+            else:
+                result["%d fwd rx" % size] = rx
+                result["%d fwd tx" % size] = tx
+    return result
+
+
+def summarize(samples):
+    vals = [v for v in samples if v is not None]
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals),
+            "max": max(vals), "runs": vals}
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpus": os.cpu_count(), "kernel": platform.release(),
+            "memory_mode": harness.memory_mode()}
+
+
+def markdown(report):
+    lines = []
+    m = report["machine"]
+    lines.append("Bench of %s on %s (%d CPUs, %s), memory mode %s, %d runs each, ABAB."
+                 % (report["date"], m["cpu"], m["cpus"], m["kernel"],
+                    m["memory_mode"], report["runs"]))
+    lines.append("")
+    if report.get("onecore"):
+        lines.append("One core, io forwarding, CPU cycles per forwarded packet "
+                     "(lower is better; ratio = vireo / dpdk, target <= 0.85):")
+        lines.append("")
+        lines.append("| path | size | vireo | dpdk | ratio |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for row in report["onecore"]:
+            v, d = row["vireo"], row["dpdk"]
+            ratio = "%.2f" % (v["median"] / d["median"]) if v and d else "-"
+            lines.append("| %s | %s | %s | %s | %s |" % (
+                row["path"], row["size"],
+                "%.1f (%.1f-%.1f)" % (v["median"], v["min"], v["max"]) if v else "-",
+                "%.1f (%.1f-%.1f)" % (d["median"], d["min"], d["max"]) if d else "-",
+                ratio))
+        lines.append("")
+    if report.get("twocore"):
+        lines.append("Two cores, Mpps (higher is better; ratio = vireo / dpdk, "
+                     "target >= 1.10; medians, min-max in brackets):")
+        lines.append("")
+        lines.append("| path | size, mode | vireo | dpdk | ratio |")
+        lines.append("|---|---|---:|---:|---:|")
+        for row in report["twocore"]:
+            v, d = row["vireo"], row["dpdk"]
+            ratio = "%.2f" % (v["median"] / d["median"]) if v and d and d["median"] else "-"
+            lines.append("| %s | %s | %s | %s | %s |" % (
+                row["path"], row["case"],
+                "%.2f (%.2f-%.2f)" % (v["median"], v["min"], v["max"]) if v else "-",
+                "%.2f (%.2f-%.2f)" % (d["median"], d["min"], d["max"]) if d else "-",
+                ratio))
+    return "\n".join(lines) + "\n"
+
+
+def chart(report, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("no matplotlib: chart skipped (apt-get install python3-matplotlib)")
+        return
+    rows = [r for r in report.get("onecore", []) if r["vireo"] and r["dpdk"]]
+    if not rows:
+        return
+    labels = ["%s\n%s B" % (r["path"], r["size"]) for r in rows]
+    ours = [r["vireo"]["median"] for r in rows]
+    theirs = [r["dpdk"]["median"] for r in rows]
+    fig, ax = plt.subplots(figsize=(max(8, len(rows) * 0.8), 5))
+    xs = range(len(rows))
+    ax.bar([x - 0.2 for x in xs], ours, width=0.4, label="vireo")
+    ax.bar([x + 0.2 for x in xs], theirs, width=0.4, label="dpdk net_virtio")
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("CPU cycles per forwarded packet (one core)")
+    ax.set_title("Vireo vs DPDK net_virtio_user, %s" % report["date"])
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--harness", choices=["onecore", "twocore", "all"],
+                    default="onecore")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--sizes", default="64,512,1518")
+    ap.add_argument("--paths", default=",".join(PATHS),
+                    help="comma-separated, from: " + ", ".join(PATHS))
+    ap.add_argument("--out", default=os.path.join(TOP, "build", "bench"))
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    for p in paths:
+        if p not in PATHS:
+            sys.exit("unknown path %r; known: %s" % (p, ", ".join(PATHS)))
+    if args.harness == "twocore" or args.harness == "all":
+        args.runs = max(args.runs, 5)
+    harness.install_cleanup_handlers()
+    os.makedirs(args.out, exist_ok=True)
+
+    report = {"date": datetime.date.today().isoformat(),
+              "machine": machine(), "runs": args.runs, "sizes": sizes}
+    for name, fn in (("onecore", onecore_run), ("twocore", twocore_run)):
+        if args.harness not in (name, "all"):
+            continue
+        rows = []
+        for path in paths:
+            samples = {"vireo": [], "dpdk": []}
+            for run in range(args.runs):
+                for driver in ("vireo", "dpdk"):
+                    try:
+                        samples[driver].append(fn(driver, path, sizes,
+                                                  args.seconds))
+                    except harness.TestpmdError as exc:
+                        print("%s %s %s run %d failed: %s" % (
+                            name, path, driver, run,
+                            str(exc).splitlines()[0]), flush=True)
+                        harness._cleanup_all()
+                        samples[driver].append({})
+            keys = []
+            for s in samples["vireo"] + samples["dpdk"]:
+                keys += [k for k in s if k not in keys]
+            for key in keys:
+                row = {"path": path}
+                row["size" if name == "onecore" else "case"] = key
+                for driver in ("vireo", "dpdk"):
+                    row[driver] = summarize([s.get(key) for s in samples[driver]])
+                rows.append(row)
+                v, d = row["vireo"], row["dpdk"]
+                print("%-8s %-28s %-12s vireo %s dpdk %s" % (
+                    name, path, key,
+                    "%.2f" % v["median"] if v else "-",
+                    "%.2f" % d["median"] if d else "-"), flush=True)
+        report[name] = rows
+
+    with open(os.path.join(args.out, "bench.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    md = markdown(report)
+    with open(os.path.join(args.out, "bench.md"), "w") as f:
+        f.write(md)
+    chart(report, os.path.join(args.out, "bench.png"))
+    print(md)
+    print("written: %s/bench.{json,md,png}" % args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
