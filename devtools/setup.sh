@@ -23,7 +23,7 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 
 packages="dpdk dpdk-dev libdpdk-dev meson ninja-build python3-pyelftools
 	libnuma-dev pkg-config gcc python3 dpkg-dev xz-utils tcpdump
-	gcovr clang"
+	gcovr clang debhelper"
 
 missing=""
 for p in $packages; do

@@ -25,6 +25,12 @@ BUILD = os.environ.get("VIREO_BUILD", os.path.join(TOP, "build"))
 PLUGIN = os.path.join(BUILD, "drivers", "net", "virtio", "librte_net_vireo.so")
 TESTPMD = os.environ.get("VIREO_TESTPMD", "dpdk-testpmd")
 PROMPT = "testpmd> "
+# testpmd's command line library writes its prompt one character at a
+# time, so a line another thread prints meanwhile (an ethdev event, a
+# vhost log) can land inside it: "t\nPort 0: link state change event\n
+# estpmd> ".  The prompt pattern lets such whole lines in between.
+_ASYNC_LINES = r"(?:\n?[A-Z][^\n]{0,400}\n)*?"
+PROMPT_RE = _ASYNC_LINES.join(re.escape(c) for c in PROMPT)
 
 
 def memory_mode():
@@ -44,6 +50,29 @@ def eal_memory_args(mem_mb=256):
         # keeps the region count within vhost-user's limit of 8.
         return ["-m", str(mem_mb), "--single-file-segments"]
     return ["--no-huge", "-m", str(mem_mb)]
+
+
+def sanitizer_env(preload=True):
+    """The environment of a process that loads our code built with
+    -Dsanitize=true, when VIREO_SANITIZE=1 (devtools/test-asan.sh):
+    stock testpmd is not an ASan program, so libasan must be the first
+    library loaded (LD_PRELOAD); leaks are not reported (EAL keeps its
+    memory to the end), any other report aborts the process and is
+    written under $VIREO_BUILD/asan/.  None (inherit) otherwise."""
+    if os.environ.get("VIREO_SANITIZE", "0") in ("", "0"):
+        return None
+    logs = os.path.join(BUILD, "asan")
+    os.makedirs(logs, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1:"
+                   "halt_on_error=1:log_path=" + os.path.join(logs, "asan"))
+    env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1:"
+                   "log_path=" + os.path.join(logs, "ubsan"))
+    if preload:
+        lib = subprocess.run(["gcc", "-print-file-name=libasan.so"],
+                             capture_output=True, text=True).stdout.strip()
+        env["LD_PRELOAD"] = os.path.realpath(lib)
+    return env
 
 
 class Workspace:
@@ -118,7 +147,7 @@ class Testpmd:
 
     def __init__(self, name, cpu, vdevs=(), plugin=True, eal_args=(),
                  app_args=(), mem_mb=256, nb_mbufs=16384, wait_prompt=True,
-                 timeout=30, lcores=None):
+                 timeout=30, lcores=None, mem_args=None):
         ws = workspace()
         self.name = name
         self.prefix = ws.prefix(name)
@@ -126,7 +155,8 @@ class Testpmd:
         # Line-buffered stdout: testpmd printf()s, and a pipe would hold
         # its replies in the stdio buffer behind the prompt.
         cmd = ["stdbuf", "-oL", TESTPMD, "--lcores", lcores, "--file-prefix", self.prefix,
-               "--no-pci"] + eal_memory_args(mem_mb)
+               "--no-pci"] + (list(mem_args) if mem_args is not None
+                              else eal_memory_args(mem_mb))
         if plugin:
             cmd += ["-d", PLUGIN]
         for vdev in vdevs:
@@ -139,7 +169,8 @@ class Testpmd:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     env=sanitizer_env() if plugin else None)
         ws.procs.append(self)
         os.set_blocking(self.proc.stdout.fileno(), False)
         if wait_prompt:
@@ -162,13 +193,14 @@ class Testpmd:
     def expect(self, pattern, timeout=30):
         """Wait until @pattern (a regex) appears in output not yet
         consumed; return the consumed text up to and including it."""
-        regex = re.compile(pattern if not pattern == PROMPT else re.escape(PROMPT))
+        regex = re.compile(pattern if not pattern == PROMPT else PROMPT_RE)
         deadline = time.monotonic() + timeout
         while True:
             m = regex.search(self.output, self._seen)
             if m:
                 text = self.output[self._seen:m.end()]
                 self._seen = m.end()
+                self._match_len = m.end() - m.start()
                 return text
             left = deadline - time.monotonic()
             if left <= 0:
@@ -183,12 +215,41 @@ class Testpmd:
                                    % (self.name, self.proc.poll(), pattern,
                                       self.output[-3000:]))
 
+    def wait_output(self, pattern, timeout=30, since=0):
+        """Wait until @pattern (a regex) appears in the output from offset
+        @since on, without consuming anything (log lines come at any
+        time, between prompts); return the match."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = regex.search(self.output, since)
+            if m:
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0 or self._read(min(left, 0.5)) is None:
+                raise TestpmdError("%s: no %r in output after %ss; last output:\n%s"
+                                   % (self.name, pattern, timeout,
+                                      self.output[-3000:]))
+
+    def poll_output(self):
+        """Read what the process printed so far without waiting: keeps
+        the pipe from filling while another process is being driven
+        (a blocked printf stalls the vhost message thread too)."""
+        while self._read(0):
+            pass
+
+    def skip_output(self):
+        """Mark everything printed so far as consumed: the next expect()
+        looks only at what comes after."""
+        self.poll_output()
+        self._seen = len(self.output)
+
     def cmd(self, line, timeout=30):
         """Run one testpmd command; return what it printed."""
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
         text = self.expect(PROMPT, timeout)
-        return text[:-len(PROMPT)]
+        return text[:len(text) - self._match_len]
 
     def quit(self, timeout=20):
         if self.proc.poll() is None:
@@ -227,6 +288,55 @@ class Testpmd:
             raise TestpmdError("%s: still running after %ss" % (self.name, timeout))
         self.drain()
         return self.proc.returncode
+
+
+class Program(Testpmd):
+    """Any DPDK program (a secondary, a test application) run like a
+    Testpmd: output piped and read with expect()/wait_output(), ended
+    by PID at cleanup; it has no prompt, so no cmd()."""
+
+    def __init__(self, name, argv, stdin=False):
+        ws = workspace()
+        self.name = name
+        self.prefix = None
+        self.cmdline = list(argv)
+        self.output = ""
+        self._seen = 0
+        self.proc = subprocess.Popen(self.cmdline,
+                                     stdin=subprocess.PIPE if stdin else
+                                     subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        ws.procs.append(self)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+
+    def cmd(self, line, timeout=30):
+        raise TestpmdError("%s: not an interactive testpmd" % self.name)
+
+    def quit(self, timeout=20):
+        """SIGINT, as a user's Ctrl-C, then wait; SIGKILL if it hangs."""
+        if self.proc.poll() is None:
+            try:
+                os.kill(self.proc.pid, signal.SIGINT)
+                self.proc.wait(timeout)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                self.kill()
+        self.drain()
+        return self.proc.returncode
+
+
+def eal_args(name, cpu, mem_args=None, plugin=True, prefix=None):
+    """EAL options of a DPDK program on CPU @cpu, cleaned up like a
+    Testpmd's: its own --file-prefix (or @prefix, to join a primary as
+    a secondary) and our plugin."""
+    ws = workspace()
+    prefix = prefix or ws.prefix(name)
+    args = ["--lcores", "0@%d" % cpu, "--file-prefix", prefix, "--no-pci"]
+    args += list(mem_args) if mem_args is not None else eal_memory_args()
+    if plugin:
+        args += ["-d", PLUGIN]
+    return args
 
 
 def run_testpmd_once(name, cpu, vdevs, commands=("quit",), timeout=30, **kw):

@@ -7,6 +7,7 @@ stock dpdk-testpmd with our plugin and a net_vireo_user port.
 """
 
 import os
+import random
 import re
 import time
 
@@ -58,7 +59,8 @@ class Pair:
 
     def __init__(self, name="pair", devargs=None, queues=1, extra_vhost=(),
                  vhost_args=(), vireo_args=(), vireo_eal=(), vhost_client=0,
-                 nb_mbufs=16384, start_vireo=True):
+                 nb_mbufs=16384, start_vireo=True, mem_args=None,
+                 vhost_eal=(), vhost_mbufs=16384):
         ws = workspace()
         self.sock = ws.socket(name)
         devargs = dict(devargs or {})
@@ -71,12 +73,14 @@ class Pair:
         self.vireo = None
         self.queues = queues
         self._vireo_kw = dict(app_args=list(vireo_args), eal_args=list(vireo_eal),
-                              nb_mbufs=nb_mbufs)
+                              nb_mbufs=nb_mbufs, mem_args=mem_args)
         self.vhost = Testpmd(name + "-vhost", 0, plugin=False,
                              vdevs=[vhost_vdev(self.sock, queues, vhost_client)] +
                              list(extra_vhost),
                              app_args=["--rxq=%d" % queues, "--txq=%d" % queues] +
-                             list(vhost_args))
+                             list(vhost_args),
+                             eal_args=list(vhost_eal), mem_args=mem_args,
+                             nb_mbufs=vhost_mbufs)
         if start_vireo:
             self.start_vireo()
 
@@ -101,7 +105,7 @@ def pcap_vdev(rx_pcap, tx_pcap, name="net_pcap0"):
     return "%s,rx_pcap=%s,tx_pcap=%s" % (name, rx_pcap, tx_pcap)
 
 
-def wait_counter(read, target, timeout, settle=1.5):
+def wait_counter(read, target, timeout, settle=5):
     """Poll read() until it reaches @target, or stops moving for @settle
     seconds, or @timeout passes; return the last value."""
     deadline = time.monotonic() + timeout
@@ -154,3 +158,147 @@ def integrity_run(name, devargs, count, sizes, streams=1, queues=1,
     report = integrity.verify(sent, received)
     report["backend_rx"] = got
     return report, stats
+
+
+# ---- helpers of the data-path tests ----
+
+# io forwarding "with retry" gives up after 64 tries 1 us apart, far less
+# than a time slice: with another test's busy-polling testpmd on the same
+# CPU the peer is often not running, and the frames would be dropped.
+# Waiting up to 5 s per burst keeps "no loss" a property of the driver.
+PATIENT_RETRY = "set burst tx delay 100 retry 50000"
+
+
+def xstats(pmd, port=0):
+    """`show port xstats` as a dict name -> value."""
+    out = pmd.cmd("show port xstats %d" % port)
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^\s*(\w+):\s+(\d+)\s*$", out, re.M)}
+
+
+def mempool_in_use(pmd):
+    """Objects in use per mempool, from `dump_mempool` (rte_mempool_dump):
+    size less those in the common pool and in the lcore caches."""
+    out = pmd.cmd("dump_mempool")
+    pools = {}
+    for block in re.split(r"^mempool ", out, flags=re.M)[1:]:
+        name = re.match(r"<([^>]*)>", block).group(1)
+        size = int(re.search(r"^\s*size=(\d+)", block, re.M).group(1))
+        common = int(re.search(r"common_pool_count=(\d+)", block).group(1))
+        cache = re.search(r"total_cache_count=(\d+)", block)
+        pools[name] = size - common - (int(cache.group(1)) if cache else 0)
+    return pools
+
+
+def mac_forward(pair, vhost_start="start"):
+    """Both sides in mac forwarding (the DTS setup); ours starts first,
+    the backend with @vhost_start ("start tx_first 32" seeds a loop)."""
+    pair.vireo.cmd("set fwd mac")
+    pair.vireo.cmd("start")
+    pair.vhost.cmd("set fwd mac")
+    pair.vhost.cmd(vhost_start)
+
+
+def queue_frames(queue, first_seq, count, sizes, rng):
+    """@count integrity frames of stream @queue, sizes cycling."""
+    return [integrity.make_frame(queue, first_seq + i, sizes[i % len(sizes)], rng)
+            for i in range(count)]
+
+
+class Loop:
+    """The integrity topology of integrity_run, kept up for several rounds
+    and with one pcap file pair per queue:
+
+      backend port 1 net_pcap (rx file q) -> port 0 net_vhost queue q
+      -> our port Rx queue q -> io forward -> our Tx queue q
+      -> net_vhost -> net_pcap (tx file q)
+
+    net_pcap opens its files when the port starts and flushes them when
+    it stops, so each round() writes the input files, starts the backend's
+    pcap port, moves the frames, stops it and reads the output files.
+    """
+
+    def __init__(self, name, devargs, queues=1, vireo_args=(), vhost_args=(),
+                 vireo_eal=(), vhost_eal=(), mem_args=None, nb_mbufs=16384,
+                 vhost_mbufs=16384, seed=1):
+        ws = workspace()
+        self.name = name
+        self.queues = queues
+        self.gen = [os.path.join(ws.dir, "%s-gen%d.pcap" % (name, q))
+                    for q in range(queues)]
+        self.out = [os.path.join(ws.dir, "%s-out%d.pcap" % (name, q))
+                    for q in range(queues)]
+        for path in self.gen:
+            integrity.write_pcap(path, [])
+        pcap = "net_pcap0," + ",".join(
+            ["rx_pcap=%s" % p for p in self.gen] +
+            ["tx_pcap=%s" % p for p in self.out])
+        self.rng = random.Random(seed)
+        self.next_seq = [0] * queues
+        self.pair = Pair(name, devargs=devargs, queues=queues,
+                         extra_vhost=[pcap],
+                         vhost_args=["--no-flush-rx"] + list(vhost_args),
+                         vireo_args=["--port-topology=loop"] + list(vireo_args),
+                         vireo_eal=vireo_eal, vhost_eal=vhost_eal,
+                         mem_args=mem_args, nb_mbufs=nb_mbufs,
+                         vhost_mbufs=vhost_mbufs, start_vireo=False)
+        self.vhost = self.pair.vhost
+        self.vhost.cmd("set fwd io retry")
+        self.vhost.cmd(PATIENT_RETRY)
+        # Rounds start the pcap port: it reads its file from the start.
+        self.vhost.cmd("port stop 1")
+        self.vireo = self.pair.start_vireo()
+        self.vireo.cmd("set fwd io retry")
+        self.vireo.cmd(PATIENT_RETRY)
+        self.forwarding = False
+        wait_link_up(self.vhost, 0)
+
+    def frames(self, per_queue, sizes):
+        """Fresh frames for every queue, sequence numbers continuing from
+        the previous round (a stale frame coming back is then foreign)."""
+        out = []
+        for q in range(self.queues):
+            out.append(queue_frames(q, self.next_seq[q], per_queue, sizes,
+                                    self.rng))
+            self.next_seq[q] += per_queue
+        return out
+
+    def start_vireo_fwd(self):
+        if not self.forwarding:
+            self.vireo.cmd("start")
+            self.forwarding = True
+
+    def stop_vireo_fwd(self):
+        if self.forwarding:
+            self.vireo.cmd("stop")
+            self.forwarding = False
+
+    def round(self, frames, timeout=60):
+        """Send @frames (one list per queue) around the loop; returns
+        (reports per queue, merged report)."""
+        for q in range(self.queues):
+            integrity.write_pcap(self.gen[q], frames[q])
+        total = sum(len(f) for f in frames)
+        base = port_stats(self.vhost, 0)["rx_packets"]
+        self.vhost.cmd("port start 1")
+        self.start_vireo_fwd()
+        self.vhost.cmd("start")
+        got = wait_counter(
+            lambda: port_stats(self.vhost, 0)["rx_packets"] - base,
+            total, timeout)
+        self.vhost.cmd("stop")
+        # Stopping the pcap port closes the writers: the files are whole.
+        self.vhost.cmd("port stop 1")
+        reports = []
+        for q in range(self.queues):
+            rep = integrity.verify(frames[q], integrity.read_pcap(self.out[q]))
+            reports.append(rep)
+        merged = {k: sum(r[k] for r in reports)
+                  for k in ("sent", "received", "intact", "corrupted",
+                            "duplicated", "reordered", "lost")}
+        merged["ok"] = all(r["ok"] for r in reports)
+        merged["backend_rx"] = got
+        return reports, merged
+
+    def close(self):
+        self.pair.close()

@@ -8,6 +8,10 @@
  * filters through the control queue, stats and xstats.
  */
 
+/* The interrupt handle accessors (rte_intr_*) are still experimental in
+ * DPDK 22.11, and a vdev must build its own handle for Rx interrupts. */
+#define ALLOW_EXPERIMENTAL_API
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +19,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_interrupts.h>
 #include <rte_malloc.h>
 #include <rte_memzone.h>
 #include <ethdev_driver.h>
@@ -30,6 +35,7 @@
 	VIREO_BIT(VIREO_F_IN_ORDER) | \
 	VIREO_BIT(VIREO_F_INDIRECT_DESC) | \
 	VIREO_BIT(VIREO_F_ANY_LAYOUT) | \
+	VIREO_BIT(VIREO_F_ACCESS_PLATFORM) | \
 	VIREO_BIT(VIREO_NET_F_MRG_RXBUF) | \
 	VIREO_BIT(VIREO_NET_F_MAC) | \
 	VIREO_BIT(VIREO_NET_F_MTU) | \
@@ -70,8 +76,10 @@ vireo_features_log(struct vireo_dev *dev)
 	char words[512];
 
 	vireo_feature_names(dev->features, words, sizeof(words));
-	VIREO_INIT_LOG(INFO, "%s: negotiated features 0x%" PRIx64 ": %s",
-		       dev->name, dev->features, words);
+	VIREO_INIT_LOG(INFO, "%s: negotiated features 0x%" PRIx64 ": %s%s",
+		       dev->name, dev->features, words,
+		       dev->ops->link_up(dev) ? "" :
+		       " (no device yet: checked when it comes)");
 }
 
 /*
@@ -184,6 +192,10 @@ vireo_queue_alloc(struct vireo_dev *dev, struct vireo_queue *q,
 		return -EINVAL;
 	}
 	size = dev->queue_size ? dev->queue_size : max_size;
+	/* queue_size is for the data queues; a device's control queue may
+	 * be smaller (QEMU's virtio-net: 64). */
+	if (kind == VIREO_QUEUE_CTRL)
+		size = RTE_MIN(size, max_size);
 	if (size > max_size) {
 		VIREO_INIT_LOG(ERR, "%s: queue_size %u above the device's maximum %u",
 			       dev->name, size, max_size);
@@ -252,6 +264,12 @@ vireo_queue_alloc(struct vireo_dev *dev, struct vireo_queue *q,
 static void
 vireo_queue_free(struct vireo_queue *q)
 {
+	/* The transport keeps a pointer to every queue it was handed (to
+	 * give the rings to a backend that connects later): drop it before
+	 * the memory goes, or a later start hands a freed ring over. */
+	if (q->dev != NULL && q->dev->transport != NULL &&
+	    q->dev->ops->queue_release != NULL)
+		q->dev->ops->queue_release(q->dev, q);
 	rte_free(q->slots);
 	q->slots = NULL;
 	rte_memzone_free(q->ring_mz);
@@ -375,6 +393,7 @@ vireo_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 	rxq->csum_offload = (offloads & (RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
 					 RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) != 0;
 	rxq->lro = (offloads & RTE_ETH_RX_OFFLOAD_TCP_LRO) != 0;
+	rxq->vlan_strip = (offloads & RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
 	eth_dev->data->rx_queues[queue_id] = rxq;
 	return 0;
 }
@@ -500,6 +519,91 @@ vireo_cvq_free(struct vireo_dev *dev)
 	dev->cvq = NULL;
 }
 
+/* ---- Rx interrupts: the event fds behind rte_eth_dev_rx_intr_ctl_q ---- */
+
+/*
+ * A vdev comes without an interrupt handle.  With intr_conf.rxq the port
+ * gets one whose event fd i is the call eventfd of Rx queue i: the
+ * device writes it when it uses a buffer while we asked for events
+ * (rx_queue_intr_enable), and EAL reads 8 bytes from it on wake-up.
+ * The fds belong to the transport: max_intr == nb_efd keeps
+ * rte_intr_efd_disable() from ever closing them.
+ */
+static int
+vireo_rx_intr_bind(struct rte_eth_dev *eth_dev)
+{
+	struct vireo_dev *dev = vireo_dev_of(eth_dev);
+	uint16_t nb = eth_dev->data->nb_rx_queues, i;
+	struct rte_intr_handle *h = eth_dev->intr_handle;
+	int fd;
+
+	if (!eth_dev->data->dev_conf.intr_conf.rxq)
+		return 0;
+	if (dev->ops->queue_intr_fd == NULL)
+		return -ENOTSUP;
+	if (h == NULL) {
+		h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+		if (h == NULL)
+			return -ENOMEM;
+		eth_dev->intr_handle = h;
+		dev->intr_handle_ours = true;
+	}
+	if (rte_intr_type_set(h, RTE_INTR_HANDLE_VDEV) != 0 ||
+	    rte_intr_efd_counter_size_set(h, sizeof(uint64_t)) != 0)
+		return -rte_errno;
+	/* The queue count may have changed since the last start. */
+	rte_intr_vec_list_free(h);
+	if (rte_intr_vec_list_alloc(h, "vireo_rx_intr", nb) != 0) {
+		VIREO_DRV_LOG(ERR, "%s: no interrupt vectors for %u Rx queues",
+			      dev->name, nb);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nb; i++) {
+		fd = dev->ops->queue_intr_fd(dev,
+				vireo_queue_index(VIREO_QUEUE_RX, i));
+		if (fd < 0) {
+			VIREO_DRV_LOG(ERR, "%s: Rx queue %u has no interrupt eventfd",
+				      dev->name, i);
+			return -ENOTSUP;
+		}
+		if (rte_intr_efds_index_set(h, i, fd) != 0 ||
+		    rte_intr_vec_list_index_set(h, i,
+				RTE_INTR_VEC_RXTX_OFFSET + i) != 0)
+			return -rte_errno;
+	}
+	if (rte_intr_nb_efd_set(h, nb) != 0 || rte_intr_max_intr_set(h, nb) != 0)
+		return -rte_errno;
+	return 0;
+}
+
+/* The queues go away with the device: take their fds out of any epoll
+ * set the app put them in, so a restarted port can be added again. */
+static void
+vireo_rx_intr_unbind(struct rte_eth_dev *eth_dev)
+{
+	struct rte_intr_handle *h = eth_dev->intr_handle;
+
+	if (h == NULL || !vireo_dev_of(eth_dev)->intr_handle_ours)
+		return;
+	rte_intr_free_epoll_fd(h);
+	rte_intr_nb_efd_set(h, 0);
+	rte_intr_max_intr_set(h, 0);
+}
+
+static void
+vireo_rx_intr_free(struct rte_eth_dev *eth_dev)
+{
+	struct vireo_dev *dev = vireo_dev_of(eth_dev);
+
+	if (eth_dev->intr_handle == NULL || !dev->intr_handle_ours)
+		return;
+	vireo_rx_intr_unbind(eth_dev);
+	rte_intr_vec_list_free(eth_dev->intr_handle);
+	rte_intr_instance_free(eth_dev->intr_handle);
+	eth_dev->intr_handle = NULL;
+	dev->intr_handle_ours = false;
+}
+
 /* ---- start and stop ---- */
 
 /* Hands every ring to the device, then DRIVER_OK. */
@@ -550,6 +654,8 @@ vireo_queues_to_device(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
+static int vireo_mac_table_push(struct rte_eth_dev *eth_dev);
+
 /* Replays what the device forgot at reset: queue pairs and filters. */
 static int
 vireo_replay_filters(struct rte_eth_dev *eth_dev)
@@ -579,6 +685,15 @@ vireo_replay_filters(struct rte_eth_dev *eth_dev)
 		vireo_cvq_command(dev, VIREO_NET_CTRL_RX,
 				  VIREO_NET_CTRL_RX_ALLMULTI, &on, 1);
 	}
+	/* The default address and the MAC table (extra unicast and
+	 * multicast addresses added while the port was stopped or before
+	 * the reset). */
+	if (vireo_has(dev, VIREO_NET_F_CTRL_MAC_ADDR))
+		vireo_cvq_command(dev, VIREO_NET_CTRL_MAC,
+				  VIREO_NET_CTRL_MAC_ADDR_SET,
+				  &eth_dev->data->mac_addrs[0],
+				  RTE_ETHER_ADDR_LEN);
+	vireo_mac_table_push(eth_dev);
 	if (vireo_has(dev, VIREO_NET_F_CTRL_VLAN)) {
 		uint16_t vid;
 
@@ -674,12 +789,9 @@ vireo_dev_start(struct rte_eth_dev *eth_dev)
 	uint16_t i;
 	int ret;
 
-	if (!dev->ops->link_up(dev)) {
-		VIREO_DRV_LOG(ERR, "%s: backend not connected; start the port once it is",
-			      dev->name);
-		return -EAGAIN;
-	}
-	/* Every start begins from a reset device. */
+	/* Every start begins from a reset device.  Without a backend yet
+	 * the transport takes the rings and hands them over when one
+	 * connects; the link comes up then (LSC). */
 	ret = vireo_negotiate(dev);
 	if (ret != 0)
 		goto fail;
@@ -699,6 +811,11 @@ vireo_dev_start(struct rte_eth_dev *eth_dev)
 	ret = vireo_replay_filters(eth_dev);
 	if (ret != 0)
 		goto fail_started;
+	ret = vireo_rx_intr_bind(eth_dev);
+	if (ret != 0) {
+		VIREO_DRV_LOG(ERR, "%s: Rx interrupts not set up", dev->name);
+		goto fail_started;
+	}
 
 	vireo_select_path(eth_dev);
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
@@ -730,6 +847,7 @@ vireo_dev_stop(struct rte_eth_dev *eth_dev)
 	 * before we take them back; the app's contract is to stop them
 	 * before dev_stop, we only make the new burst functions visible. */
 	rte_mb();
+	vireo_rx_intr_unbind(eth_dev);
 	vireo_device_stop(eth_dev);
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++)
 		eth_dev->data->rx_queue_state[i] = RTE_ETH_QUEUE_STATE_STOPPED;
@@ -744,8 +862,12 @@ vireo_dev_stop(struct rte_eth_dev *eth_dev)
 static uint64_t
 vireo_rx_offload_capa(const struct vireo_dev *dev)
 {
-	uint64_t capa = RTE_ETH_RX_OFFLOAD_VLAN_FILTER |
-		RTE_ETH_RX_OFFLOAD_SCATTER;
+	uint64_t capa = RTE_ETH_RX_OFFLOAD_SCATTER |
+		RTE_ETH_RX_OFFLOAD_VLAN_STRIP;
+
+	/* The filter table lives in the device, behind the control queue. */
+	if (dev->host_features & VIREO_BIT(VIREO_NET_F_CTRL_VLAN))
+		capa |= RTE_ETH_RX_OFFLOAD_VLAN_FILTER;
 
 	if (dev->host_features & VIREO_RX_CSUM_FEATURES)
 		capa |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
@@ -801,11 +923,6 @@ vireo_dev_configure(struct rte_eth_dev *eth_dev)
 
 	if (want != dev->req_features || dev->features == 0) {
 		dev->req_features = want;
-		if (!dev->ops->link_up(dev)) {
-			VIREO_DRV_LOG(ERR, "%s: backend not connected: cannot negotiate features yet",
-				      dev->name);
-			return -EAGAIN;
-		}
 		ret = vireo_negotiate(dev);
 		if (ret != 0)
 			return ret;
@@ -895,6 +1012,7 @@ vireo_dev_close(struct rte_eth_dev *eth_dev)
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++)
 		vireo_tx_queue_release(eth_dev, i);
 	vireo_cvq_free(dev);
+	vireo_rx_intr_free(eth_dev);
 	vireo_dev_uninit(eth_dev);
 	return 0;
 }
@@ -996,8 +1114,9 @@ vireo_mac_table_push(struct rte_eth_dev *eth_dev)
 {
 	struct vireo_dev *dev = vireo_dev_of(eth_dev);
 	struct rte_ether_addr *addrs = eth_dev->data->mac_addrs;
+	/* Unicast and multicast from the MAC table, plus the mc list. */
 	uint8_t buf[2 * sizeof(uint32_t) +
-		    VIREO_MAX_MAC_ADDRS * RTE_ETHER_ADDR_LEN];
+		    2 * VIREO_MAX_MAC_ADDRS * RTE_ETHER_ADDR_LEN];
 	uint32_t uc = 0, mc = 0, i;
 	size_t off;
 
@@ -1022,6 +1141,11 @@ vireo_mac_table_push(struct rte_eth_dev *eth_dev)
 			off += RTE_ETHER_ADDR_LEN;
 			mc++;
 		}
+	for (i = 0; i < dev->mc_count; i++) {
+		memcpy(buf + off, &dev->mc_table[i], RTE_ETHER_ADDR_LEN);
+		off += RTE_ETHER_ADDR_LEN;
+		mc++;
+	}
 	memcpy(buf + mc_count_off, &mc, sizeof(mc));
 	return vireo_cvq_command(dev, VIREO_NET_CTRL_MAC,
 				 VIREO_NET_CTRL_MAC_TABLE_SET, buf, off);
@@ -1060,6 +1184,77 @@ vireo_mac_addr_set(struct rte_eth_dev *eth_dev, struct rte_ether_addr *mac)
 			RTE_ETHER_ADDR_LEN);
 	}
 	dev->mac = *mac;
+	return 0;
+}
+
+static int
+vireo_set_mc_addr_list(struct rte_eth_dev *eth_dev,
+		       struct rte_ether_addr *mc_addrs, uint32_t nb)
+{
+	struct vireo_dev *dev = vireo_dev_of(eth_dev);
+	uint32_t i, old_count = dev->mc_count;
+	struct rte_ether_addr old[VIREO_MAX_MAC_ADDRS];
+	int ret;
+
+	if (nb > VIREO_MAX_MAC_ADDRS) {
+		VIREO_DRV_LOG(ERR, "%s: %u multicast addresses, at most %u",
+			      dev->name, nb, VIREO_MAX_MAC_ADDRS);
+		return -ENOSPC;
+	}
+	for (i = 0; i < nb; i++)
+		if (!rte_is_multicast_ether_addr(&mc_addrs[i]))
+			return -EINVAL;
+	if (nb > 0 && !vireo_has(dev, VIREO_NET_F_CTRL_RX)) {
+		VIREO_DRV_LOG(INFO, "%s: multicast filter needs the control queue with CTRL_RX",
+			      dev->name);
+		return -ENOTSUP;
+	}
+	memcpy(old, dev->mc_table, sizeof(old));
+	/* an empty list may come as NULL (testpmd's flush): no memcpy
+	 * from NULL, even of nothing */
+	if (nb > 0)
+		memcpy(dev->mc_table, mc_addrs, nb * sizeof(*mc_addrs));
+	dev->mc_count = nb;
+	ret = vireo_mac_table_push(eth_dev);
+	if (ret != 0) {
+		/* The device kept the old table: so do we. */
+		memcpy(dev->mc_table, old, sizeof(old));
+		dev->mc_count = old_count;
+	}
+	return ret;
+}
+
+static int
+vireo_vlan_offload_set(struct rte_eth_dev *eth_dev, int mask)
+{
+	struct vireo_dev *dev = vireo_dev_of(eth_dev);
+	uint64_t offloads = eth_dev->data->dev_conf.rxmode.offloads;
+
+	/* ethdev has already updated rxmode.offloads; say whether we can. */
+	if ((mask & RTE_ETH_VLAN_FILTER_MASK) &&
+	    (offloads & RTE_ETH_RX_OFFLOAD_VLAN_FILTER) &&
+	    !vireo_has(dev, VIREO_NET_F_CTRL_VLAN)) {
+		VIREO_DRV_LOG(INFO, "%s: VLAN filter needs the control queue with CTRL_VLAN",
+			      dev->name);
+		return -ENOTSUP;
+	}
+	/* Stripping is done in software on the Rx path, per queue. */
+	if (mask & RTE_ETH_VLAN_STRIP_MASK) {
+		uint16_t i;
+
+		for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
+			struct vireo_rxq *rxq = eth_dev->data->rx_queues[i];
+
+			if (rxq != NULL)
+				rxq->vlan_strip = (offloads &
+					RTE_ETH_RX_OFFLOAD_VLAN_STRIP) != 0;
+		}
+	}
+	if (((mask & RTE_ETH_VLAN_EXTEND_MASK) &&
+	     (offloads & RTE_ETH_RX_OFFLOAD_VLAN_EXTEND)) ||
+	    ((mask & RTE_ETH_QINQ_STRIP_MASK) &&
+	     (offloads & RTE_ETH_RX_OFFLOAD_QINQ_STRIP)))
+		return -ENOTSUP;
 	return 0;
 }
 
@@ -1116,37 +1311,51 @@ vireo_rx_queue_intr_disable(struct rte_eth_dev *eth_dev, uint16_t queue_id)
 
 /* ---- stats ---- */
 
+/* The counters of queue @qid in one direction, or NULL if not set up. */
+static struct vireo_queue_stats *
+vireo_queue_stats_of(struct rte_eth_dev *eth_dev, bool rx, uint16_t qid)
+{
+	if (rx) {
+		struct vireo_rxq *rxq = eth_dev->data->rx_queues[qid];
+
+		return rxq != NULL ? &rxq->stats : NULL;
+	} else {
+		struct vireo_txq *txq = eth_dev->data->tx_queues[qid];
+
+		return txq != NULL ? &txq->stats : NULL;
+	}
+}
+
 static int
 vireo_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 {
+	const struct vireo_queue_stats *q;
 	uint16_t i;
 
 	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
-		const struct vireo_rxq *rxq = eth_dev->data->rx_queues[i];
-
-		if (rxq == NULL)
+		q = vireo_queue_stats_of(eth_dev, true, i);
+		if (q == NULL)
 			continue;
-		stats->ipackets += rxq->stats.packets;
-		stats->ibytes += rxq->stats.bytes;
-		stats->ierrors += rxq->stats.errors;
-		stats->rx_nombuf += rxq->stats.nombuf;
+		stats->ipackets += q->packets;
+		stats->ibytes += q->bytes;
+		stats->ierrors += q->errors;
+		stats->rx_nombuf += q->nombuf;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_ipackets[i] = rxq->stats.packets;
-			stats->q_ibytes[i] = rxq->stats.bytes;
-			stats->q_errors[i] = rxq->stats.errors;
+			stats->q_ipackets[i] = q->packets;
+			stats->q_ibytes[i] = q->bytes;
+			stats->q_errors[i] = q->errors;
 		}
 	}
 	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
-		const struct vireo_txq *txq = eth_dev->data->tx_queues[i];
-
-		if (txq == NULL)
+		q = vireo_queue_stats_of(eth_dev, false, i);
+		if (q == NULL)
 			continue;
-		stats->opackets += txq->stats.packets;
-		stats->obytes += txq->stats.bytes;
-		stats->oerrors += txq->stats.errors;
+		stats->opackets += q->packets;
+		stats->obytes += q->bytes;
+		stats->oerrors += q->errors;
 		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
-			stats->q_opackets[i] = txq->stats.packets;
-			stats->q_obytes[i] = txq->stats.bytes;
+			stats->q_opackets[i] = q->packets;
+			stats->q_obytes[i] = q->bytes;
 		}
 	}
 	return 0;
@@ -1155,19 +1364,18 @@ vireo_stats_get(struct rte_eth_dev *eth_dev, struct rte_eth_stats *stats)
 static int
 vireo_stats_reset(struct rte_eth_dev *eth_dev)
 {
-	uint16_t i;
+	struct vireo_queue_stats *q;
+	uint16_t i, n;
+	int rx;
 
-	for (i = 0; i < eth_dev->data->nb_rx_queues; i++) {
-		struct vireo_rxq *rxq = eth_dev->data->rx_queues[i];
-
-		if (rxq != NULL)
-			memset(&rxq->stats, 0, sizeof(rxq->stats));
-	}
-	for (i = 0; i < eth_dev->data->nb_tx_queues; i++) {
-		struct vireo_txq *txq = eth_dev->data->tx_queues[i];
-
-		if (txq != NULL)
-			memset(&txq->stats, 0, sizeof(txq->stats));
+	for (rx = 0; rx < 2; rx++) {
+		n = rx ? eth_dev->data->nb_rx_queues :
+			eth_dev->data->nb_tx_queues;
+		for (i = 0; i < n; i++) {
+			q = vireo_queue_stats_of(eth_dev, rx, i);
+			if (q != NULL)
+				memset(q, 0, sizeof(*q));
+		}
 	}
 	return 0;
 }
@@ -1195,6 +1403,8 @@ const struct eth_dev_ops vireo_eth_dev_ops = {
 	.mac_addr_remove = vireo_mac_addr_remove,
 	.mac_addr_set = vireo_mac_addr_set,
 	.vlan_filter_set = vireo_vlan_filter_set,
+	.vlan_offload_set = vireo_vlan_offload_set,
+	.set_mc_addr_list = vireo_set_mc_addr_list,
 	.stats_get = vireo_stats_get,
 	.stats_reset = vireo_stats_reset,
 	.xstats_get = vireo_xstats_get,
@@ -1236,11 +1446,12 @@ vireo_dev_init(struct rte_eth_dev *eth_dev, uint64_t wanted_features)
 	eth_dev->dev_ops = &vireo_eth_dev_ops;
 	vireo_set_stopped_path(eth_dev);
 
-	if (dev->ops->link_up(dev)) {
-		ret = vireo_negotiate(dev);
-		if (ret != 0)
-			return ret;
-	}
+	/* A transport with no device yet (virtio-user waiting for its
+	 * backend) answers with what a device is assumed to offer, and
+	 * checks the real one against it when it comes. */
+	ret = vireo_negotiate(dev);
+	if (ret != 0)
+		return ret;
 	if (dev->mtu == 0)
 		dev->mtu = RTE_ETHER_MTU;
 	eth_dev->data->mtu = RTE_MIN(dev->mtu, dev->max_mtu ? dev->max_mtu :

@@ -310,6 +310,29 @@ vireo_vhost_user_try_connect(struct vireo_vhost_user *conn)
 	}
 }
 
+/*
+ * Does a process listen on path?  Only a connect tells (across network
+ * namespaces too); the listener sees a connection that closes at once,
+ * which vhost-user peers take as a backend that went away.
+ */
+static bool
+socket_in_use(const struct vireo_vhost_user *conn)
+{
+	struct sockaddr_un addr;
+	bool live;
+	int fd;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	fill_sockaddr(conn, &addr);
+	/* EAGAIN: a listener with a full backlog is a listener too. */
+	live = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 ||
+		errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
 int
 vireo_vhost_user_listen(struct vireo_vhost_user *conn)
 {
@@ -322,11 +345,17 @@ vireo_vhost_user_listen(struct vireo_vhost_user *conn)
 	if (conn->listen_fd >= 0 || conn->sock_fd >= 0)
 		return -EISCONN;
 
-	/* Replace a stale socket from a previous run, never another file. */
+	/* Replace a stale socket from a previous run, never another file
+	 * nor a socket someone still listens on. */
 	if (lstat(conn->path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			VU_LOG(ERR, "%s exists and is not a socket", conn->path);
 			return -EEXIST;
+		}
+		if (socket_in_use(conn)) {
+			VU_LOG(ERR, "%s is in use: another process listens on it",
+				conn->path);
+			return -EADDRINUSE;
 		}
 		if (unlink(conn->path) != 0)
 			return -errno;

@@ -23,15 +23,20 @@ struct mem_walk_state {
 	int error;
 };
 
-/* Called once per virtually contiguous run of allocated segments. */
+/*
+ * Called once per allocated segment.  Not per virtually contiguous run:
+ * without --single-file-segments every hugepage is a file of its own,
+ * and a run of neighbouring pages spans many files.
+ */
 static int
 add_memory_chunk(const struct rte_memseg_list *msl,
-		const struct rte_memseg *ms, size_t len, void *arg)
+		const struct rte_memseg *ms, void *arg)
 {
 	struct mem_walk_state *state = arg;
 	struct vireo_vhost_user_mem_table *table = state->table;
 	struct vireo_vhost_user_mem_region *last;
 	uint64_t start = ms->addr_64;
+	size_t len = ms->len;
 	size_t offset;
 	int fd;
 
@@ -58,9 +63,9 @@ add_memory_chunk(const struct rte_memseg_list *msl,
 	}
 
 	/*
-	 * Extend the previous region when this run continues it both in
-	 * the address space and in the file; runs are walked in address
-	 * order within a list, so neighbours arrive one after the other.
+	 * Extend the previous region when this segment continues it both
+	 * in the address space and in the file; segments are walked in
+	 * address order within a list, so neighbours arrive in turn.
 	 */
 	if (table->nregions > 0 &&
 	    state->regions_needed == table->nregions) {
@@ -115,7 +120,7 @@ vireo_vhost_user_mem_table_build(struct vireo_vhost_user_mem_table *table)
 		return -EINVAL;
 	memset(table, 0, sizeof(*table));
 	/* This walk holds the memory lock around every callback. */
-	ret = rte_memseg_contig_walk(add_memory_chunk, &state);
+	ret = rte_memseg_walk(add_memory_chunk, &state);
 	return finish_table(&state, ret);
 }
 
@@ -129,7 +134,7 @@ vireo_vhost_user_mem_table_build_locked(
 	if (table == NULL)
 		return -EINVAL;
 	memset(table, 0, sizeof(*table));
-	ret = rte_memseg_contig_walk_thread_unsafe(add_memory_chunk, &state);
+	ret = rte_memseg_walk_thread_unsafe(add_memory_chunk, &state);
 	return finish_table(&state, ret);
 }
 

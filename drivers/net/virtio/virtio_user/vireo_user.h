@@ -48,6 +48,7 @@ struct vireo_user {
 	bool watching;			/* the alarm is armed */
 	bool closing;
 	bool mem_event_registered;
+	bool mem_stale;			/* memory changed, table not sent yet */
 	uint64_t backend_features;	/* offered by the backend */
 	uint64_t protocol_features;	/* negotiated with the backend */
 	uint64_t driver_features;	/* accepted by the driver */

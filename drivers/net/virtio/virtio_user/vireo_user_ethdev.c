@@ -118,42 +118,91 @@ vireo_user_send_features(struct vireo_user *vu)
 	return ret;
 }
 
+/* Packed resume walk: one buffer of @id is done, move past its slots. */
+static void
+vireo_user_walk_buffer(const struct vireo_vq *vq, uint16_t id, uint16_t *pos,
+		       bool *wrap, uint16_t *left)
+{
+	vireo_packed_advance(pos, wrap, vq->slot[id].ndesc, vq->size);
+	(*left)--;
+}
+
 /*
  * Where the backend should resume a ring: the first slot it has not
- * marked used.  Fresh rings give the start position; after a hang-up,
- * the slots the old backend completed (still in ring memory, maybe not
- * yet reclaimed by us) are skipped and the ones it took but never
- * completed are offered again.
+ * completed.  Fresh rings give the start position; after a hang-up,
+ * what the old backend completed (in ring memory, maybe not yet
+ * reclaimed by us) is skipped and what it took but never completed is
+ * offered again.
+ *
+ * Split: used->idx counts every completed buffer.  Packed: walk the
+ * used slots from our reclaim position.  With IN_ORDER a device writes
+ * one used slot per batch, at the batch's first slot, naming its last
+ * buffer: every buffer from the next expected id to that one is done,
+ * and the slots between carry no used flags.  The rest of a batch we
+ * are still handing out is done too.
+ *
+ * The data path may still be polling the ring, but with no backend
+ * nothing changes it except our own reclaim, which ends within a burst
+ * of the hang-up; a new backend comes far later, so the state read
+ * here is settled.
  */
 static uint32_t
 vireo_user_resume_base(const struct vireo_queue *q)
 {
 	const struct vireo_vq *vq = &q->vq;
-	uint16_t pos, walked = 0;
+	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
+	uint16_t pos, id, done, next_id, left;
 	bool wrap;
 
-	if (vq->layout == VIREO_VQ_SPLIT)
-		return __atomic_load_n(&vq->split.ring.used->idx,
-				       __ATOMIC_ACQUIRE);
+	if (vq->layout == VIREO_VQ_SPLIT) {
+		uint16_t used = __atomic_load_n(&vq->split.ring.used->idx,
+						__ATOMIC_ACQUIRE);
+
+		/* The old backend's word: more than a ring ahead of
+		 * what we consumed it is a lie (the new backend would
+		 * take avail entries that are not there); our own count
+		 * says where the ring is.  (Checked against the ring
+		 * size, not in_flight: the data path may be reclaiming
+		 * meanwhile, and never past used->idx.) */
+		if ((uint16_t)(used - vq->last_used) > vq->size)
+			return vq->last_used;
+		return used;
+	}
 	pos = vq->last_used;
 	wrap = vq->used_wrap_counter;
-	while (walked < vq->size) {
+	next_id = vq->inorder_next;
+	/* Outstanding buffers bound the walk, whatever the ring says. */
+	left = vq->in_flight;
+	if (in_order && vq->batch_pending) {
+		do {
+			done = next_id;
+			vireo_user_walk_buffer(vq, done, &pos, &wrap, &left);
+			next_id = vireo_vq_inorder_successor(vq, done,
+							     VIREO_VQ_PACKED);
+		} while (done != vq->batch_end && left > 0);
+	}
+	while (left > 0) {
 		const struct vireo_packed_desc *d = &vq->packed.ring.desc[pos];
 		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
 		bool avail = flags & VIRTQ_DESC_F_AVAIL;
 		bool used = flags & VIRTQ_DESC_F_USED;
-		uint16_t id = d->id, ndesc = 1;
 
 		if (avail != used || used != wrap)
 			break;
-		if (id < vq->size && vq->slot[id].ndesc > 0)
-			ndesc = vq->slot[id].ndesc;
-		walked += ndesc;
-		pos += ndesc;
-		if (pos >= vq->size) {
-			pos -= vq->size;
-			wrap = !wrap;
+		id = d->id;
+		/* A slot naming no outstanding buffer: resume there. */
+		if (id >= vq->size || vq->slot[id].cookie == NULL)
+			break;
+		if (!in_order) {
+			vireo_user_walk_buffer(vq, id, &pos, &wrap, &left);
+			continue;
 		}
+		do {
+			done = next_id;
+			vireo_user_walk_buffer(vq, done, &pos, &wrap, &left);
+			next_id = vireo_vq_inorder_successor(vq, done,
+							     VIREO_VQ_PACKED);
+		} while (done != id && left > 0);
 	}
 	return vireo_vhost_user_packed_base(pos, wrap);
 }
@@ -164,6 +213,8 @@ vireo_user_send_mem_table(struct vireo_user *vu, bool locked)
 	struct vireo_vhost_user_mem_table table;
 	int ret;
 
+	/* Cleared first: a change while the table is built sets it again. */
+	__atomic_store_n(&vu->mem_stale, false, __ATOMIC_SEQ_CST);
 	ret = locked ? vireo_vhost_user_mem_table_build_locked(&table) :
 		vireo_vhost_user_mem_table_build(&table);
 	if (ret == 0)
@@ -183,6 +234,10 @@ vireo_user_ring_to_backend(struct vireo_user *vu, uint16_t index)
 	int ret;
 
 	vireo_vq_addresses(&q->vq, &desc, &driver, &device);
+	/* A new device: an Rx frame the old one began is never finished
+	 * (the data path drops it instead of completing it with the new
+	 * device's buffers). */
+	__atomic_fetch_add(&q->device_gen, 1, __ATOMIC_RELEASE);
 	ret = vireo_vhost_user_set_vring_call(&vu->conn, index, uq->call_fd);
 	if (ret == 0)
 		ret = vireo_vhost_user_set_vring(&vu->conn, index, q->size,
@@ -327,10 +382,16 @@ vireo_user_on_connect(struct vireo_user *vu)
 	VIREO_USER_LOG(INFO, "%s: protocol features 0x%" PRIx64 ": %s",
 		       vu->devargs.path, protocol, words);
 
+	/* A configured device meets a new backend: the ethdev layer does
+	 * not negotiate again, so the renegotiation is logged here. */
 	if (vu->status & VIREO_STATUS_FEATURES_OK) {
 		ret = vireo_user_send_features(vu);
 		if (ret != 0)
 			return ret;
+		vireo_virtio_net_feature_names(vu->driver_features, words,
+					       sizeof(words));
+		VIREO_USER_LOG(INFO, "%s: features renegotiated 0x%" PRIx64 ": %s",
+			       vu->devargs.path, vu->driver_features, words);
 	}
 	vu->connected = true;
 	if (vu->status & VIREO_STATUS_DRIVER_OK) {
@@ -391,15 +452,18 @@ vireo_user_watch(void *arg)
 		ret = vu->devargs.server ?
 			vireo_vhost_user_try_accept(&vu->conn) :
 			vireo_vhost_user_try_connect(&vu->conn);
-		if (ret == 0) {
+		/* Logged once usable: an app seeing it may start the port. */
+		if (ret == 0 && vireo_user_on_connect(vu) == 0) {
 			VIREO_USER_LOG(INFO, "%s: backend connected",
 				       vu->devargs.path);
-			if (vireo_user_on_connect(vu) != 0) {
-				VIREO_USER_LOG(ERR, "%s: backend dropped; waiting for another",
-					       vu->devargs.path);
-				vireo_user_on_disconnect(vu);
-			}
+		} else if (ret == 0) {
+			VIREO_USER_LOG(ERR, "%s: backend dropped; waiting for another",
+				       vu->devargs.path);
+			vireo_user_on_disconnect(vu);
 		}
+	} else if (__atomic_load_n(&vu->mem_stale, __ATOMIC_SEQ_CST) &&
+		   (vu->status & VIREO_STATUS_DRIVER_OK)) {
+		vireo_user_send_mem_table(vu, false);
 	} else if (vireo_vhost_user_check_peer(&vu->conn) != 0) {
 		VIREO_USER_LOG(NOTICE, "%s: backend disconnected; %s",
 			       vu->devargs.path, vu->devargs.server ?
@@ -424,9 +488,11 @@ vireo_user_mem_event(enum rte_mem_event type __rte_unused,
 	struct vireo_user *vu = arg;
 
 	/* The hotplug lock is held here: never wait for our lock, whose
-	 * holder may be waiting for the hotplug lock (ABBA). */
+	 * holder may be waiting for the hotplug lock (ABBA); the watcher
+	 * sends the table instead. */
 	if (pthread_mutex_trylock(&vu->lock) != 0) {
-		VIREO_USER_LOG(WARNING, "%s: memory changed while busy: memory table not updated",
+		__atomic_store_n(&vu->mem_stale, true, __ATOMIC_SEQ_CST);
+		VIREO_USER_LOG(NOTICE, "%s: memory changed while busy: memory table follows",
 			       vu->devargs.path);
 		return;
 	}
@@ -493,8 +559,12 @@ vireo_user_set_status(struct vireo_dev *dev, uint8_t status)
 		vu->status |= status;
 		if ((status & VIREO_STATUS_DRIVER_OK) && vu->connected) {
 			ret = vireo_user_start_backend(vu);
-			if (ret != 0)
+			if (ret != 0) {
 				vu->status &= ~VIREO_STATUS_DRIVER_OK;
+				/* The cause is logged; ethdev wants an errno. */
+				if (ret < -4095)
+					ret = -EIO;
+			}
 		}
 	}
 	pthread_mutex_unlock(&vu->lock);
@@ -769,12 +839,12 @@ vireo_user_create(const char *name, const struct vireo_user_devargs *da)
 	}
 	ret = vireo_vhost_user_try_connect(&vu->conn);
 	if (ret == 0) {
-		VIREO_USER_LOG(INFO, "%s: connected to %s", name, da->path);
 		if (vireo_user_on_connect(vu) != 0) {
 			VIREO_INIT_LOG(ERR, "%s: backend at %s unusable", name,
 				       da->path);
 			goto fail;
 		}
+		VIREO_USER_LOG(INFO, "%s: backend connected", da->path);
 	} else {
 		VIREO_USER_LOG(NOTICE, "%s: no backend at %s yet (%s): will keep trying",
 			       name, da->path, vireo_vhost_user_strerror(ret));
@@ -845,6 +915,14 @@ vireo_user_probe(struct rte_vdev_device *vdev)
 	dev->vectorized_allowed = devargs.vectorized;
 	dev->mac_from_devargs = true;
 	memcpy(dev->mac.addr_bytes, vu->config.mac, RTE_ETHER_ADDR_LEN);
+	/*
+	 * Until a backend answers (server mode, late backend) nothing is
+	 * negotiated, yet the app sizes its queues and MTU from the port's
+	 * info: report the device this transport emulates.  Negotiation
+	 * replaces both.
+	 */
+	dev->max_queue_pairs = devargs.queue_pairs;
+	dev->max_mtu = devargs.mtu ? devargs.mtu : RTE_ETHER_MTU;
 
 	ret = vireo_dev_init(eth_dev, vireo_user_wanted_features(&devargs));
 	if (ret != 0) {
@@ -875,8 +953,10 @@ vireo_user_remove(struct rte_vdev_device *vdev)
 	eth_dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
 	if (eth_dev == NULL)
 		return 0;
+	/* In the primary, closing releases the port (ethdev since 20.11);
+	 * releasing it again would reset another port's fast-path ops. */
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
-		rte_eth_dev_close(eth_dev->data->port_id);
+		return rte_eth_dev_close(eth_dev->data->port_id);
 	return rte_eth_dev_release_port(eth_dev);
 }
 
