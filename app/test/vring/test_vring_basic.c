@@ -42,12 +42,16 @@ areas(void)
 static int
 init_checks(void)
 {
-	struct vireo_vq_slot slots[8];
+	/* The slot table and the indirect table array after it. */
+	uint64_t slots[8 * (sizeof(struct vireo_vq_slot) +
+			    sizeof(struct vireo_vq_indirect)) / sizeof(uint64_t)];
 	uint8_t ring[512] __attribute__((aligned(16)));
-	struct vireo_vq_config cfg = { VIREO_VQ_PACKED, 8, 0, ring, 0x10000, slots };
+	struct vireo_vq_config cfg = { VIREO_VQ_PACKED, 8, 0, ring, 0x10000,
+				       (struct vireo_vq_slot *)slots };
 	uint64_t desc, driver, device;
 	struct vireo_vq vq;
 
+	CHECK_EQ(sizeof(slots), vireo_vq_slots_size(8));
 	CHECK_EQ(vireo_vq_init(&vq, &cfg), 0);
 	vireo_vq_addresses(&vq, &desc, &driver, &device);
 	CHECK_EQ(desc, 0x10000);
@@ -61,7 +65,7 @@ init_checks(void)
 	cfg.options = 0;
 	cfg.slots = NULL;
 	CHECK_EQ(vireo_vq_init(&vq, &cfg), VIREO_VQ_EINVAL);
-	cfg.slots = slots;
+	cfg.slots = (struct vireo_vq_slot *)slots;
 	cfg.layout = VIREO_VQ_SPLIT;
 	cfg.size = 6;
 	CHECK_EQ(vireo_vq_init(&vq, &cfg), VIREO_VQ_EINVAL);	/* not 2^n */
