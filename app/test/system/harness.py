@@ -53,12 +53,14 @@ def eal_memory_args(mem_mb=256):
 
 
 def sanitizer_env(preload=True):
-    """The environment of a process that loads our code built with
+    """The environment of a process that may load our code built with
     -Dsanitize=true, when VIREO_SANITIZE=1 (devtools/test-asan.sh):
-    stock testpmd is not an ASan program, so libasan must be the first
-    library loaded (LD_PRELOAD); leaks are not reported (EAL keeps its
-    memory to the end), any other report aborts the process and is
-    written under $VIREO_BUILD/asan/.  None (inherit) otherwise."""
+    stock testpmd and the other DPDK programs are not ASan programs, so
+    libasan must be the first library loaded (LD_PRELOAD); every DPDK
+    program gets it, since an installed plugin is autoloaded by all of
+    them.  Leaks are not reported (EAL keeps its memory to the end), any
+    other report aborts the process and is written under
+    $VIREO_BUILD/asan/.  None (inherit) otherwise."""
     if os.environ.get("VIREO_SANITIZE", "0") in ("", "0"):
         return None
     logs = os.path.join(BUILD, "asan")
@@ -170,7 +172,7 @@ class Testpmd:
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT,
                                      start_new_session=True,
-                                     env=sanitizer_env() if plugin else None)
+                                     env=sanitizer_env())
         ws.procs.append(self)
         os.set_blocking(self.proc.stdout.fileno(), False)
         if wait_prompt:
@@ -302,12 +304,21 @@ class Program(Testpmd):
         self.cmdline = list(argv)
         self.output = ""
         self._seen = 0
+        env = sanitizer_env()
+        if env is not None:
+            # an `env LD_PRELOAD=...` prefix would replace ours: libasan
+            # goes first in it
+            self.cmdline = [a.replace("LD_PRELOAD=", "LD_PRELOAD=%s "
+                                      % env["LD_PRELOAD"], 1)
+                            if a.startswith("LD_PRELOAD=") else a
+                            for a in self.cmdline]
         self.proc = subprocess.Popen(self.cmdline,
                                      stdin=subprocess.PIPE if stdin else
                                      subprocess.DEVNULL,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True,
+                                     env=env)
         ws.procs.append(self)
         os.set_blocking(self.proc.stdout.fileno(), False)
 

@@ -295,6 +295,112 @@ dev_lie(enum vireo_vq_layout layout, int which)
 	return 0;
 }
 
+/*
+ * A driver may put an indirect table at any address: the device role
+ * reads an unaligned one entry by entry (a copy each), never with
+ * misaligned loads (UBSan would report them in the sanitized build).
+ */
+static int
+dev_unaligned_indirect(enum vireo_vq_layout layout)
+{
+	uint8_t mem[16 * 3 + 16] __attribute__((aligned(16)));
+	uint8_t *at = mem + 3;	/* as unaligned as it gets */
+	struct vireo_split_desc sd[2] = {
+		{ 0x1000, 8, VIRTQ_DESC_F_NEXT, 1 },
+		{ 0x2000, 16, VIRTQ_DESC_F_WRITE, 0 },
+	};
+	struct vireo_packed_desc pd[2] = {
+		{ 0x1000, 8, 0, 0 },
+		{ 0x2000, 16, 0, VIRTQ_DESC_F_WRITE },
+	};
+	struct vireo_vq_dev_chain c;
+	struct vireo_seg segs[4];
+	struct test_pair p;
+
+	if (layout == VIREO_VQ_SPLIT)
+		memcpy(at, sd, sizeof(sd));
+	else
+		memcpy(at, pd, sizeof(pd));
+	if (test_pair_init(&p, layout, 4, 0) != 0)
+		return -1;
+	CHECK_EQ(vireo_vq_add_out1(&p.vq, (uintptr_t)at, 32, mem), 0);
+	vireo_vq_publish(&p.vq);
+	/* the one descriptor posted becomes an indirect one */
+	if (layout == VIREO_VQ_SPLIT)
+		p.vq.split.ring.desc[0].flags = VIRTQ_DESC_F_INDIRECT;
+	else
+		p.vq.packed.ring.desc[0].flags |= VIRTQ_DESC_F_INDIRECT;
+	CHECK_EQ(vireo_vq_dev_pop(&p.dev, &c, segs, 4), 1);
+	CHECK_EQ(c.nsegs, 2);
+	CHECK_EQ(segs[0].addr, 0x1000);
+	CHECK_EQ(segs[0].len, 8);
+	CHECK(!segs[0].write);
+	CHECK_EQ(segs[1].addr, 0x2000);
+	CHECK_EQ(segs[1].len, 16);
+	CHECK(segs[1].write);
+	test_pair_fini(&p);
+	return 0;
+}
+
+/*
+ * A burst that returns good buffers, then meets a bad entry: the vq
+ * breaks, that call returns the good ones, later calls VIREO_VQ_EBROKEN;
+ * vireo_vq_break_news tells the code once per break, and again after a
+ * reset and a new break.
+ */
+static int
+break_news_once(enum vireo_vq_layout layout, uint32_t options)
+{
+	const uint16_t used_bits = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	void *cookies[4];
+	uint32_t lens[4];
+	struct test_pair p;
+	int round, rc;
+
+	test_dev_forget();
+	if (test_pair_init(&p, layout, 8, options) != 0)
+		return -1;
+	for (round = 0; round < 2; round++) {
+		CHECK_EQ(vireo_vq_break_news(&p.vq), 0);
+		CHECK_EQ(test_add(&p, 2, true), 0);
+		CHECK_EQ(test_dev_pop(&p, 1), 0);
+		CHECK_EQ(test_dev_push(&p, 1, true), 0);
+		/* a second used entry naming an id out of range */
+		if (layout == VIREO_VQ_SPLIT) {
+			struct vireo_split_used *u = p.vq.split.ring.used;
+
+			u->ring[(p.vq.last_used + 1) & 7].id = 99;
+			u->ring[(p.vq.last_used + 1) & 7].len = 0;
+			u->idx = p.vq.last_used + 2;
+		} else {
+			struct vireo_packed_desc *d =
+				&p.vq.packed.ring.desc[p.vq.last_used + 1];
+
+			d->id = 99;
+			d->len = 0;
+			d->flags = p.vq.used_wrap_counter ? used_bits : 0;
+		}
+		CHECK_EQ(vireo_vq_get_used_burst(&p.vq, cookies, lens, 4), 1);
+		/* broken by that call (in order) or by the next, which
+		 * then says why: either way the code can be lost */
+		rc = vireo_vq_get_used_burst(&p.vq, cookies, lens, 4);
+		CHECK(rc == VIREO_VQ_EBADID || rc == VIREO_VQ_EBROKEN);
+		CHECK(p.vq.broken);
+		CHECK_EQ(vireo_vq_get_used_burst(&p.vq, cookies, lens, 4),
+			 VIREO_VQ_EBROKEN);
+		CHECK_EQ(vireo_vq_break_news(&p.vq), VIREO_VQ_EBADID);
+		CHECK_EQ(vireo_vq_break_news(&p.vq), 0);
+		CHECK_EQ(p.vq.err_count[-VIREO_VQ_EBADID], round + 1);
+		while (vireo_vq_detach_unused(&p.vq) != NULL)
+			;
+		test_dev_forget();
+		vireo_vq_dev_init(&p.dev, layout, 8, options, p.ring, NULL,
+				  NULL);
+	}
+	test_pair_fini(&p);
+	return 0;
+}
+
 /* ---- random device memory ---- */
 
 static int
@@ -412,6 +518,16 @@ main(void)
 			test_report(dev_lie(l, k), "%s device: %s",
 				    test_layout_name(l), dev_lie_names[k]);
 		}
+	for (l = VIREO_VQ_SPLIT; l <= VIREO_VQ_PACKED; l++) {
+		test_report(dev_unaligned_indirect(l), "%s device: unaligned "
+			    "indirect table", test_layout_name(l));
+		test_report(break_news_once(l, 0), "%s driver: a break is "
+			    "told once, after a burst cut short",
+			    test_layout_name(l));
+		test_report(break_news_once(l, VIREO_VQ_OPT_IN_ORDER), "%s "
+			    "in-order driver: a break is told once, after a "
+			    "burst cut short", test_layout_name(l));
+	}
 	for (l = VIREO_VQ_SPLIT; l <= VIREO_VQ_PACKED; l++)
 		for (k = 0; k < 4; k++) {
 			seed = 0xf022ull + k * 7919 + l;
