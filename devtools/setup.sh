@@ -23,19 +23,50 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 
 packages="dpdk dpdk-dev libdpdk-dev meson ninja-build python3-pyelftools
 	libnuma-dev pkg-config gcc python3 dpkg-dev xz-utils tcpdump
-	gcovr clang debhelper"
+	gcovr clang debhelper openvswitch-switch-dpdk"
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+}
 
 missing=""
 for p in $packages; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-		missing="$missing $p"
+	installed "$p" || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
 	say "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	# openvswitch-switch comes for the OVS system test, which runs its own
+	# ovsdb-server and ovs-vswitchd: the system's OVS service must neither
+	# start nor stay enabled.  Its maintainer scripts start services
+	# through invoke-rc.d, which asks policy-rc.d; ours refuses every
+	# start (101) for the length of the install, unless one exists.
+	ovs_new=0
+	installed openvswitch-switch || ovs_new=1
+	policy=/usr/sbin/policy-rc.d
+	own_policy=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# devtools/setup.sh: no service starts\nexit 101\n' \
+			> "$policy"
+		chmod 755 "$policy"
+		own_policy=1
+	fi
+	rc=0
 	# shellcheck disable=SC2086
-	apt-get install -y -qq $missing >/dev/null
+	apt-get install -y -qq $missing >/dev/null || rc=$?
+	[ $own_policy = 0 ] || rm -f "$policy"
+	[ $rc = 0 ] || die "apt-get install failed (rc $rc)"
+	if [ $ovs_new = 1 ] && command -v systemctl >/dev/null; then
+		units="openvswitch-switch.service ovs-vswitchd.service
+			ovsdb-server.service ovs-record-hostname.service"
+		# shellcheck disable=SC2086
+		systemctl disable --quiet $units 2>/dev/null || true
+		if [ -d /run/systemd/system ]; then
+			# shellcheck disable=SC2086
+			systemctl stop $units 2>/dev/null || true
+		fi
+	fi
 fi
 
 version=$(dpkg-query -W -f='${Version}' libdpdk-dev)
