@@ -59,6 +59,7 @@ enum fb_fault {
 	FB_F_HOLD_TX,		/* keep Tx buffers for a while, Rx goes on */
 	FB_F_DISCONNECT,	/* close the socket in the middle of traffic */
 	FB_F_CUT_FRAME,		/* hang up between the buffers of one frame */
+	FB_F_DIE_MID_BATCH,	/* hang up with a batch used but its first slot not */
 	/* the control channel */
 	FB_F_REPLY_SIZE,	/* reply with a wrong payload size */
 	FB_F_REPLY_ID,		/* reply with an unknown request id */

@@ -43,6 +43,7 @@ static const struct {
 	{ "hold_tx", FB_F_HOLD_TX, true, 0 },
 	{ "disconnect", FB_F_DISCONNECT, false, 0 },
 	{ "cut_frame", FB_F_CUT_FRAME, false, 0 },
+	{ "die_mid_batch", FB_F_DIE_MID_BATCH, true, 0 },
 	{ "reply_size", FB_F_REPLY_SIZE, false, VIREO_VHOST_USER_GET_FEATURES },
 	{ "reply_id", FB_F_REPLY_ID, false, VIREO_VHOST_USER_GET_FEATURES },
 	{ "reply_fds", FB_F_REPLY_FDS, false, VIREO_VHOST_USER_GET_FEATURES },

@@ -614,6 +614,48 @@ fb_ring_busy(struct fb *fb, struct fb_ring *r)
 	vireo_vq_dev_set_notify(&r->dev, false);
 }
 
+/*
+ * Dies in the middle of publishing: up to 4 Tx buffers taken, their
+ * frames checked (sent, as far as the wire knows) and their used slots
+ * written, the first slot's flags still withheld as a batching device
+ * withholds them; then the hang-up.  Needs two buffers, else false and
+ * the buffer taken is completed as usual.
+ */
+static bool
+fb_die_mid_batch(struct fb *fb, struct fb_ring *r)
+{
+	static struct vireo_seg segs[FB_MAX_SEGS];
+	struct vireo_vq_dev_chain c[4];
+	uint32_t len;
+	unsigned int n, i;
+
+	if (!fb_ring_fault(fb, r, FB_F_DIE_MID_BATCH))
+		return false;
+	fb_publish(fb, r);
+	for (n = 0; n < 4; n++) {
+		if (vireo_vq_dev_pop(&r->dev, &c[n], segs, FB_MAX_SEGS) != 1)
+			break;
+		fb_mark_seen(r, c[n].id);
+		if (fb_gather(fb, r, segs, c[n].nsegs, &len) == 0 &&
+		    len >= fb->hdr_size)
+			fb_frame_check(fb, fb->frame + fb->hdr_size,
+				       len - fb->hdr_size);
+	}
+	if (n < 2) {
+		for (i = 0; i < n; i++)
+			vireo_vq_dev_push(&r->dev, c[i].id, 0, c[i].ndesc);
+		fb_publish(fb, r);
+		return n > 0;
+	}
+	/* one used slot per buffer (in order too): the first withheld */
+	for (i = 0; i < n; i++)
+		vireo_vq_dev_push(&r->dev, c[i].id, 0, c[i].ndesc);
+	r->frozen = true;
+	fb->disconnect_now = true;
+	fb_fault_fired(fb, "hang-up in the middle of publishing used buffers");
+	return true;
+}
+
 static bool
 fb_serve_tx(struct fb *fb, unsigned int q)
 {
@@ -625,7 +667,7 @@ fb_serve_tx(struct fb *fb, unsigned int q)
 	int rc;
 
 	fb_ring_busy(fb, r);
-	if (fb_two_buffer_fault(fb, r))
+	if (fb_two_buffer_fault(fb, r) || fb_die_mid_batch(fb, r))
 		return true;
 	for (n = 0; n < fb->burst; n++) {
 		rc = vireo_vq_dev_pop(&r->dev, &c, segs, FB_MAX_SEGS);

@@ -231,6 +231,140 @@ vireo_vq_get_base(const struct vireo_vq *vq)
 }
 
 /*
+ * A device that publishes used slots in batches (the first slot's flags
+ * stored last, 2.8.21 "batching") and dies mid-publish leaves the later
+ * slots used and the first one not.  The reclaim stops at that first
+ * slot, and so would a device resuming there (the next slot looks
+ * used, not available, to it): the ring stalls.  Such a device wrote id
+ * and len of every slot of the batch before any flag, so the batch is
+ * complete but for one word: store it on the device's behalf.  The id
+ * and len are checked by the reclaim, as any used slot's.
+ *
+ * Looks from 'pos' (phase 'wrap', not used) across the slots we
+ * published; returns true if a used slot follows and 'pos' was
+ * completed.
+ */
+static bool
+vireo_packed_finish_batch(struct vireo_vq *vq, uint16_t pos, bool wrap)
+{
+	struct vireo_packed_desc *ring = vq->packed.ring.desc;
+	uint16_t end = vq->packed.next_avail, scan = pos, published;
+	bool scan_wrap = wrap;
+	uint16_t used_bits = wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0;
+
+	/* Slots from pos to what we published (staged ones are after). */
+	published = wrap == vq->packed.avail_wrap_counter ?
+		(uint16_t)(end - pos) : (uint16_t)(vq->size - pos + end);
+	if (published <= vq->staged_descs)
+		return false;
+	published -= vq->staged_descs;
+	while (published-- > 1) {
+		uint16_t flags;
+
+		vireo_packed_advance(&scan, &scan_wrap, 1, vq->size);
+		/* Acquire: pairs with the device's release before its
+		 * later flags; its writes of id and len at 'pos' came
+		 * before that release. */
+		flags = __atomic_load_n(&ring[scan].flags, __ATOMIC_ACQUIRE);
+		if (!!(flags & VIRTQ_DESC_F_AVAIL) == scan_wrap &&
+		    !!(flags & VIRTQ_DESC_F_USED) == scan_wrap) {
+			flags = ring[pos].flags &
+				~(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+			/* Release: whoever acquires this word (our reclaim,
+			 * a next device) sees what the dead device wrote,
+			 * which we acquired above. */
+			__atomic_store_n(&ring[pos].flags, flags | used_bits,
+					 __ATOMIC_RELEASE);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Where a new device should resume the ring after the old one went
+ * away (vhost-user SET_VRING_BASE encoding, avail side: split the free
+ * running index, packed the slot with the wrap counter in bit 15): the
+ * first buffer it did not complete.  What it completed, in ring memory
+ * and maybe not reclaimed yet, is skipped; what it took and never
+ * completed is offered again.
+ *
+ * Split: used->idx counts every completed buffer.  Packed: walk the
+ * used slots from our reclaim position.  With IN_ORDER a device writes
+ * one used slot per batch, at the batch's first slot, naming its last
+ * buffer: every buffer from the next expected id to that one is done,
+ * and the slots between carry no used flags.  The rest of a batch we
+ * are still handing out is done too.
+ *
+ * The data path may still be polling the ring; with no device nothing
+ * changes it but our own reclaim, which only moves towards the point
+ * computed here.
+ */
+uint32_t
+vireo_vq_resume_base(struct vireo_vq *vq)
+{
+	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
+	bool finished = false, wrap;
+	uint16_t pos, id, done, next_id, left;
+
+	if (vq->layout == VIREO_VQ_SPLIT) {
+		uint16_t used = __atomic_load_n(&vq->split.ring.used->idx,
+						__ATOMIC_ACQUIRE);
+
+		/* More than a ring ahead of what we consumed is a lie (the
+		 * new device would take avail entries that are not there):
+		 * our own count says where the ring is.  Checked against
+		 * the size, not in_flight: the reclaim may run meanwhile,
+		 * never past used->idx. */
+		if ((uint16_t)(used - vq->last_used) > vq->size)
+			return vq->last_used;
+		return used;
+	}
+	pos = vq->last_used;
+	wrap = vq->used_wrap_counter;
+	next_id = vq->inorder_next;
+	/* Outstanding buffers bound the walk, whatever the ring says. */
+	left = vq->in_flight;
+	if (in_order && vq->batch_pending) {
+		do {
+			done = next_id;
+			vireo_packed_advance(&pos, &wrap, vq->slot[done].ndesc,
+					     vq->size);
+			left--;
+			next_id = vireo_vq_inorder_successor(vq, done,
+							     VIREO_VQ_PACKED);
+		} while (done != vq->batch_end && left > 0);
+	}
+	while (left > 0) {
+		const struct vireo_packed_desc *d = &vq->packed.ring.desc[pos];
+		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+		bool avail = flags & VIRTQ_DESC_F_AVAIL;
+		bool used = flags & VIRTQ_DESC_F_USED;
+
+		if (avail != used || used != wrap) {
+			/* One device dies in one batch: finish it once. */
+			if (finished || !vireo_packed_finish_batch(vq, pos, wrap))
+				break;
+			finished = true;
+			continue;
+		}
+		id = VIREO_READ_ONCE(d->id);
+		/* A slot naming no outstanding buffer: resume there. */
+		if (id >= vq->size || vq->slot[id].cookie == NULL)
+			break;
+		do {
+			done = in_order ? next_id : id;
+			vireo_packed_advance(&pos, &wrap, vq->slot[done].ndesc,
+					     vq->size);
+			left--;
+			next_id = vireo_vq_inorder_successor(vq, done,
+							     VIREO_VQ_PACKED);
+		} while (done != id && left > 0);
+	}
+	return pos | (uint32_t)wrap << VIRTQ_EVENT_WRAP_SHIFT;
+}
+
+/*
  * Teardown, once the device is stopped: hands back the cookies still
  * outstanding, one per call, then NULL after resetting the rings.
  */

@@ -205,6 +205,7 @@ int vireo_vq_set_indirect(struct vireo_vq *vq, uint16_t slot, void *table,
 			  uint64_t iova, uint16_t entries);
 int vireo_vq_set_base(struct vireo_vq *vq, uint32_t base);
 uint32_t vireo_vq_get_base(const struct vireo_vq *vq);
+uint32_t vireo_vq_resume_base(struct vireo_vq *vq);
 void vireo_vq_reset(struct vireo_vq *vq);
 void *vireo_vq_detach_unused(struct vireo_vq *vq);
 void vireo_vq_addresses(const struct vireo_vq *vq, uint64_t *desc,

@@ -151,6 +151,117 @@ restore(enum vireo_vq_layout layout, uint32_t base, uint32_t after)
 	return 0;
 }
 
+/*
+ * A device dies mid-publish: of the 6 buffers it took it completed 4,
+ * in two batches of two (one used slot per batch in order, one per
+ * buffer otherwise), and stored every flag but the first slot's.  A
+ * new device resumes where vireo_vq_resume_base says and completes
+ * the rest: the driver gets all 6, in order, once each, and the ring
+ * carries on.  Starts at slot 'start' so the packed walk crosses the
+ * wrap.  Split: the used index was never published, the new device
+ * redoes all 6.
+ */
+static int
+handover(enum vireo_vq_layout layout, bool in_order, uint16_t start)
+{
+	uint32_t options = in_order ? VIREO_VQ_OPT_IN_ORDER : 0;
+	uint16_t ids[6], ndesc[6];
+	int cookies[6], more[8];
+	struct test_pair p;
+	uint32_t base, len;
+	unsigned int i, redo;
+	void *c;
+
+	if (test_pair_open(&p, layout, 8, options) != 0)
+		return -1;
+	base = (uint32_t)start << 16 | start;
+	if (layout == VIREO_VQ_PACKED)
+		base |= 1u << 31 | 1u << VIRTQ_EVENT_WRAP_SHIFT;
+	CHECK_EQ(vireo_vq_set_base(&p.vq, base), 0);
+	CHECK_EQ(vireo_vq_dev_set_base(&p.dev, base), 0);
+	for (i = 0; i < 6; i++)
+		CHECK_EQ(vireo_vq_add_in1(&p.vq, 0x1000 * (i + 1), 64,
+					  &cookies[i]), 0);
+	vireo_vq_publish(&p.vq);
+	CHECK_EQ(test_dev_pop(&p, 6), 0);
+	for (i = 0; i < 6; i++) {
+		ids[i] = test_popped_ids[i];
+		ndesc[i] = test_popped_ndesc[i];
+	}
+	for (i = 0; i < 4; i += 2) {
+		if (in_order) {
+			CHECK_EQ(vireo_vq_dev_push_batch(&p.dev, ids[i + 1], 64,
+				 ndesc[i] + ndesc[i + 1], 2), 0);
+		} else {
+			CHECK_EQ(vireo_vq_dev_push(&p.dev, ids[i], 64,
+						   ndesc[i]), 0);
+			CHECK_EQ(vireo_vq_dev_push(&p.dev, ids[i + 1], 64,
+						   ndesc[i + 1]), 0);
+		}
+	}
+	/* no publish: the first used slot still has our flags */
+	CHECK_EQ(vireo_vq_get_used(&p.vq, &c, &len), 0);
+
+	base = vireo_vq_resume_base(&p.vq);
+	redo = layout == VIREO_VQ_PACKED ? 2 : 6;
+	if (layout == VIREO_VQ_PACKED)
+		CHECK_EQ(base, ((start + 4) % 8) |
+			 (start + 4 < 8) << VIRTQ_EVENT_WRAP_SHIFT);
+	else
+		CHECK_EQ(base, start);
+	test_dev_forget();
+	CHECK_EQ(vireo_vq_dev_init(&p.dev, layout, 8, options, p.ring, NULL,
+				   NULL), 0);
+	CHECK_EQ(vireo_vq_dev_set_base(&p.dev, base << 16 | base), 0);
+	CHECK_EQ(test_dev_pop(&p, redo), 0);
+	CHECK_EQ(test_dev_push(&p, redo, true), 0);
+	for (i = 0; i < 6; i++) {
+		CHECK_EQ(vireo_vq_get_used(&p.vq, &c, &len), 1);
+		CHECK(c == &cookies[i]);
+	}
+	CHECK_EQ(vireo_vq_get_used(&p.vq, &c, &len), 0);
+	CHECK(!p.vq.broken);
+	/* and the ring carries on, a full lap */
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(vireo_vq_add_in1(&p.vq, 0x1000, 64, &more[i]), 0);
+	vireo_vq_publish(&p.vq);
+	CHECK_EQ(test_dev_pop(&p, 8), 0);
+	CHECK_EQ(test_dev_push(&p, 8, true), 0);
+	for (i = 0; i < 8; i++) {
+		CHECK_EQ(vireo_vq_get_used(&p.vq, &c, &len), 1);
+		CHECK(c == &more[i]);
+	}
+	CHECK_EQ(p.vq.in_flight, 0);
+	test_pair_fini(&p);
+	return 0;
+}
+
+/* The resume point walks only what was published and never past what
+ * is outstanding: a used-looking slot beyond them is stale. */
+static int
+handover_bounds(void)
+{
+	struct test_pair p;
+	int cookies[3];
+	unsigned int i;
+
+	if (test_pair_open(&p, VIREO_VQ_PACKED, 8, 0) != 0)
+		return -1;
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(vireo_vq_add_in1(&p.vq, 0x1000, 64, &cookies[i]), 0);
+	vireo_vq_publish(&p.vq);
+	/* slot 5, never published, looks used in this phase */
+	p.vq.packed.ring.desc[5].flags = VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	CHECK_EQ(vireo_vq_resume_base(&p.vq), 0 | 1u << VIRTQ_EVENT_WRAP_SHIFT);
+	CHECK_EQ(p.vq.packed.ring.desc[0].flags & VIRTQ_DESC_F_USED, 0);
+	/* one completed and published, then the device stopped */
+	CHECK_EQ(test_dev_pop(&p, 1), 0);
+	CHECK_EQ(test_dev_push(&p, 1, true), 0);
+	CHECK_EQ(vireo_vq_resume_base(&p.vq), 1 | 1u << VIRTQ_EVENT_WRAP_SHIFT);
+	test_pair_fini(&p);
+	return 0;
+}
+
 static int
 restore_checks(void)
 {
@@ -328,6 +439,20 @@ main(void)
 		    "split restore across the index wrap");
 	test_report(restore(VIREO_VQ_PACKED, 0x00060006, 0x80048004),
 		    "packed restore across the ring wrap");
+	for (l = VIREO_VQ_SPLIT; l <= VIREO_VQ_PACKED; l++) {
+		test_report(handover(l, false, 0),
+			    "%s hand-over after a half-published batch",
+			    test_layout_name(l));
+		test_report(handover(l, true, 0),
+			    "%s in-order hand-over after a half-published batch",
+			    test_layout_name(l));
+		test_report(handover(l, false, 6),
+			    "%s hand-over across the wrap", test_layout_name(l));
+		test_report(handover(l, true, 6),
+			    "%s in-order hand-over across the wrap",
+			    test_layout_name(l));
+	}
+	test_report(handover_bounds(), "packed resume point bounds");
 	test_report(restore(VIREO_VQ_PACKED, 0x80030003 | 0x8000, 0x00018001 ^ 0x8000),
 		    "packed restore in phase 1");
 	test_report(restore_checks(), "restore checks and accessors");

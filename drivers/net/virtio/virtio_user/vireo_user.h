@@ -27,6 +27,9 @@
 
 /* How often the connection is watched (connect, accept, hang-up). */
 #define VIREO_USER_WATCH_US 100000
+/* After handshakes that fail in a row, the watch slows down: at most
+ * VIREO_USER_WATCH_US << VIREO_USER_BACKOFF_MAX (3.2 s). */
+#define VIREO_USER_BACKOFF_MAX 5
 
 struct vireo_user_queue {
 	struct vireo_queue *q;		/* registered by queue_setup */
@@ -49,6 +52,8 @@ struct vireo_user {
 	bool closing;
 	bool mem_event_registered;
 	bool mem_stale;			/* memory changed, table not sent yet */
+	uint8_t backoff;		/* failed handshakes in a row, capped */
+	uint32_t failed_handshakes;	/* in a row, for the log */
 	uint64_t backend_features;	/* offered by the backend */
 	uint64_t protocol_features;	/* negotiated with the backend */
 	uint64_t driver_features;	/* accepted by the driver */

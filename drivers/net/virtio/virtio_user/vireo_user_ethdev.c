@@ -118,95 +118,6 @@ vireo_user_send_features(struct vireo_user *vu)
 	return ret;
 }
 
-/* Packed resume walk: one buffer of @id is done, move past its slots. */
-static void
-vireo_user_walk_buffer(const struct vireo_vq *vq, uint16_t id, uint16_t *pos,
-		       bool *wrap, uint16_t *left)
-{
-	vireo_packed_advance(pos, wrap, vq->slot[id].ndesc, vq->size);
-	(*left)--;
-}
-
-/*
- * Where the backend should resume a ring: the first slot it has not
- * completed.  Fresh rings give the start position; after a hang-up,
- * what the old backend completed (in ring memory, maybe not yet
- * reclaimed by us) is skipped and what it took but never completed is
- * offered again.
- *
- * Split: used->idx counts every completed buffer.  Packed: walk the
- * used slots from our reclaim position.  With IN_ORDER a device writes
- * one used slot per batch, at the batch's first slot, naming its last
- * buffer: every buffer from the next expected id to that one is done,
- * and the slots between carry no used flags.  The rest of a batch we
- * are still handing out is done too.
- *
- * The data path may still be polling the ring, but with no backend
- * nothing changes it except our own reclaim, which ends within a burst
- * of the hang-up; a new backend comes far later, so the state read
- * here is settled.
- */
-static uint32_t
-vireo_user_resume_base(const struct vireo_queue *q)
-{
-	const struct vireo_vq *vq = &q->vq;
-	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
-	uint16_t pos, id, done, next_id, left;
-	bool wrap;
-
-	if (vq->layout == VIREO_VQ_SPLIT) {
-		uint16_t used = __atomic_load_n(&vq->split.ring.used->idx,
-						__ATOMIC_ACQUIRE);
-
-		/* The old backend's word: more than a ring ahead of
-		 * what we consumed it is a lie (the new backend would
-		 * take avail entries that are not there); our own count
-		 * says where the ring is.  (Checked against the ring
-		 * size, not in_flight: the data path may be reclaiming
-		 * meanwhile, and never past used->idx.) */
-		if ((uint16_t)(used - vq->last_used) > vq->size)
-			return vq->last_used;
-		return used;
-	}
-	pos = vq->last_used;
-	wrap = vq->used_wrap_counter;
-	next_id = vq->inorder_next;
-	/* Outstanding buffers bound the walk, whatever the ring says. */
-	left = vq->in_flight;
-	if (in_order && vq->batch_pending) {
-		do {
-			done = next_id;
-			vireo_user_walk_buffer(vq, done, &pos, &wrap, &left);
-			next_id = vireo_vq_inorder_successor(vq, done,
-							     VIREO_VQ_PACKED);
-		} while (done != vq->batch_end && left > 0);
-	}
-	while (left > 0) {
-		const struct vireo_packed_desc *d = &vq->packed.ring.desc[pos];
-		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
-		bool avail = flags & VIRTQ_DESC_F_AVAIL;
-		bool used = flags & VIRTQ_DESC_F_USED;
-
-		if (avail != used || used != wrap)
-			break;
-		id = d->id;
-		/* A slot naming no outstanding buffer: resume there. */
-		if (id >= vq->size || vq->slot[id].cookie == NULL)
-			break;
-		if (!in_order) {
-			vireo_user_walk_buffer(vq, id, &pos, &wrap, &left);
-			continue;
-		}
-		do {
-			done = next_id;
-			vireo_user_walk_buffer(vq, done, &pos, &wrap, &left);
-			next_id = vireo_vq_inorder_successor(vq, done,
-							     VIREO_VQ_PACKED);
-		} while (done != id && left > 0);
-	}
-	return vireo_vhost_user_packed_base(pos, wrap);
-}
-
 static int
 vireo_user_send_mem_table(struct vireo_user *vu, bool locked)
 {
@@ -242,7 +153,7 @@ vireo_user_ring_to_backend(struct vireo_user *vu, uint16_t index)
 	if (ret == 0)
 		ret = vireo_vhost_user_set_vring(&vu->conn, index, q->size,
 						 desc, driver, device, 0,
-						 vireo_user_resume_base(q));
+						 vireo_vq_resume_base(&q->vq));
 	if (ret == 0)
 		ret = vireo_vhost_user_set_vring_kick(&vu->conn, index,
 						      uq->kick_fd);
@@ -424,7 +335,8 @@ static void vireo_user_watch(void *arg);
 static void
 vireo_user_watch_arm(struct vireo_user *vu)
 {
-	if (rte_eal_alarm_set(VIREO_USER_WATCH_US, vireo_user_watch, vu) == 0)
+	if (rte_eal_alarm_set((uint64_t)VIREO_USER_WATCH_US << vu->backoff,
+			      vireo_user_watch, vu) == 0)
 		vu->watching = true;
 	else
 		VIREO_USER_LOG(ERR, "%s: cannot arm the connection watcher",
@@ -456,9 +368,18 @@ vireo_user_watch(void *arg)
 		if (ret == 0 && vireo_user_on_connect(vu) == 0) {
 			VIREO_USER_LOG(INFO, "%s: backend connected",
 				       vu->devargs.path);
+			vu->backoff = 0;
+			vu->failed_handshakes = 0;
 		} else if (ret == 0) {
-			VIREO_USER_LOG(ERR, "%s: backend dropped; waiting for another",
-				       vu->devargs.path);
+			/* A backend that accepts and then fails every
+			 * handshake would otherwise cost a handshake and its
+			 * log lines ten times a second. */
+			vu->failed_handshakes++;
+			if (vu->backoff < VIREO_USER_BACKOFF_MAX)
+				vu->backoff++;
+			VIREO_USER_LOG(ERR, "%s: backend dropped (%u failed handshakes in a row); next try in %u ms",
+				       vu->devargs.path, vu->failed_handshakes,
+				       (VIREO_USER_WATCH_US << vu->backoff) / 1000);
 			vireo_user_on_disconnect(vu);
 		}
 	} else if (__atomic_load_n(&vu->mem_stale, __ATOMIC_SEQ_CST) &&
