@@ -557,11 +557,16 @@ vireo_vq_inorder_take(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 	return k;
 }
 
+/*
+ * In-order reclaim of up to n buffers.  *may_load says whether split may
+ * still acquire used->idx in this burst (once per burst); a caller that
+ * splits a burst into several calls (the vector reclaim) shares it.
+ */
 VIREO_HOT int
-vireo_vq_reclaim_inorder(struct vireo_vq *vq, void **cookies, uint32_t *lens,
-			 uint16_t n, const enum vireo_vq_layout layout)
+vireo_vq_reclaim_inorder_part(struct vireo_vq *vq, void **cookies,
+			      uint32_t *lens, uint16_t n, bool *may_load,
+			      const enum vireo_vq_layout layout)
 {
-	bool may_load = true;
 	uint16_t done = 0;
 	int rc = 0;
 
@@ -571,7 +576,7 @@ vireo_vq_reclaim_inorder(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 			uint32_t id = 0, len = 0;
 			uint16_t ready = 0;
 
-			rc = vireo_vq_fetch(vq, &may_load, &id, &len, &ready,
+			rc = vireo_vq_fetch(vq, may_load, &id, &len, &ready,
 					    layout);
 			if (rc <= 0)
 				break;
@@ -585,6 +590,16 @@ vireo_vq_reclaim_inorder(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 	/* Buffers taken before a bad entry are returned now; the error
 	 * (the vq is broken) comes with the next call. */
 	return done > 0 ? done : rc;
+}
+
+VIREO_HOT int
+vireo_vq_reclaim_inorder(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+			 uint16_t n, const enum vireo_vq_layout layout)
+{
+	bool may_load = true;
+
+	return vireo_vq_reclaim_inorder_part(vq, cookies, lens, n, &may_load,
+					     layout);
 }
 
 /*

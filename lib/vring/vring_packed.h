@@ -134,23 +134,24 @@ vireo_vq_add1_burst_packed(struct vireo_vq *vq, const struct vireo_buf *bufs,
 }
 
 /*
- * Reclaim burst, without IN_ORDER: every used descriptor names its own
+ * Reclaim run, without IN_ORDER: every used descriptor names its own
  * buffer.  Same checks as vireo_vq_get_used, in one loop over locals.
- * Returns how many were taken, or the error of the first entry when it
- * is bad (the ring is then broken; entries before it were returned by
- * this call and the error comes with the next).
+ * Returns how many were taken; a bad entry stops the run with its code
+ * in *err and nothing of it taken (the caller decides whether to break:
+ * see vireo_vq_reclaim_packed).  The vector reclaim (vring_packed_vec.h)
+ * runs this on a batch its quick check refused, for the exact answer.
  */
-static inline int
-vireo_vq_reclaim_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens,
-			uint16_t n)
+static inline uint16_t
+vireo_vq_reclaim_packed_run(struct vireo_vq *vq, void **cookies,
+			    uint32_t *lens, uint16_t n, int *err)
 {
 	const struct vireo_packed_desc *ring = vq->packed.ring.desc;
 	struct vireo_vq_slot *slot = vq->slot;
 	uint16_t pos = vq->last_used, free_head = vq->free_head;
 	uint16_t size = vq->size, done = 0, freed = 0;
 	bool wrap = vq->used_wrap_counter;
-	int err = 0;
 
+	*err = 0;
 	/* Never past what was published: older slots hold old phases. */
 	if (n > vq->in_flight)
 		n = vq->in_flight;
@@ -169,22 +170,22 @@ vireo_vq_reclaim_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 			 * cannot be on a slot we published this lap. */
 			if (avail != used && avail == wrap)
 				break;
-			err = VIREO_VQ_EBADFLAGS;
+			*err = VIREO_VQ_EBADFLAGS;
 			break;
 		}
 		id = VIREO_READ_ONCE(d->id);
 		len = VIREO_READ_ONCE(d->len);
 		if (VIREO_UNLIKELY(id >= size)) {
-			err = VIREO_VQ_EBADID;
+			*err = VIREO_VQ_EBADID;
 			break;
 		}
 		s = &slot[id];
 		if (VIREO_UNLIKELY(s->cookie == NULL)) {
-			err = VIREO_VQ_ENOTPOSTED;
+			*err = VIREO_VQ_ENOTPOSTED;
 			break;
 		}
 		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0)) {
-			err = VIREO_VQ_EBADLEN;
+			*err = VIREO_VQ_EBADLEN;
 			break;
 		}
 		cookies[done] = s->cookie;
@@ -206,6 +207,22 @@ vireo_vq_reclaim_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 	vq->free_head = free_head;
 	vq->nfree += freed;
 	vq->in_flight -= done;
+	return done;
+}
+
+/*
+ * Reclaim burst, without IN_ORDER.  Returns how many were taken, or the
+ * error of the first entry when it is bad (the ring is then broken;
+ * entries before it were returned by this call and the error comes
+ * with the next).
+ */
+static inline int
+vireo_vq_reclaim_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+			uint16_t n)
+{
+	int err;
+	uint16_t done = vireo_vq_reclaim_packed_run(vq, cookies, lens, n, &err);
+
 	if (VIREO_UNLIKELY(err != 0) && done == 0)
 		return vireo_vq_break(vq, err);
 	return done;

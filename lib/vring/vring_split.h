@@ -122,17 +122,18 @@ vireo_vq_add1_burst_split(struct vireo_vq *vq, const struct vireo_buf *bufs,
 	return n;
 }
 
-/* Reclaim burst without IN_ORDER; see vireo_vq_reclaim_packed. */
+/*
+ * How many used entries a reclaim of n may take without IN_ORDER: what
+ * an earlier acquire of used->idx saw, else a fresh acquire.  Negative
+ * VIREO_VQ_EBADIDX (the vq broken) when the index is impossible and
+ * nothing seen before is left to return.
+ */
 static inline int
-vireo_vq_reclaim_split(struct vireo_vq *vq, void **cookies, uint32_t *lens,
-		       uint16_t n)
+vireo_vq_split_ready(struct vireo_vq *vq, uint16_t n)
 {
-	const struct vireo_split_used_elem *used_ring = vq->split.ring.used->ring;
-	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t last = vq->last_used, mask = vq->size - 1;
+	uint16_t last = vq->last_used;
 	uint16_t ready = vq->split.used_idx_seen - last;
-	uint16_t done = 0, seen, fresh;
-	int err = 0;
+	uint16_t seen, fresh;
 
 	if (ready < n) {
 		/* Acquire: pairs with the device's release store of
@@ -154,8 +155,23 @@ vireo_vq_reclaim_split(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 			vq->split.used_idx_seen = seen;
 		}
 	}
-	if (n > ready)
-		n = ready;
+	return ready;
+}
+
+/*
+ * Reclaim run without IN_ORDER over n entries the caller knows ready
+ * (vireo_vq_split_ready); see vireo_vq_reclaim_packed_run.
+ */
+static inline uint16_t
+vireo_vq_reclaim_split_run(struct vireo_vq *vq, void **cookies,
+			   uint32_t *lens, uint16_t n, int *err)
+{
+	const struct vireo_split_used_elem *used_ring = vq->split.ring.used->ring;
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t last = vq->last_used, mask = vq->size - 1;
+	uint16_t done = 0;
+
+	*err = 0;
 	while (done < n) {
 		const struct vireo_split_used_elem *e = &used_ring[last & mask];
 		uint32_t id = VIREO_READ_ONCE(e->id);
@@ -163,16 +179,16 @@ vireo_vq_reclaim_split(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 		struct vireo_vq_slot *s;
 
 		if (VIREO_UNLIKELY(id >= vq->size)) {
-			err = VIREO_VQ_EBADID;
+			*err = VIREO_VQ_EBADID;
 			break;
 		}
 		s = &slot[id];
 		if (VIREO_UNLIKELY(s->cookie == NULL)) {
-			err = VIREO_VQ_ENOTPOSTED;
+			*err = VIREO_VQ_ENOTPOSTED;
 			break;
 		}
 		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0)) {
-			err = VIREO_VQ_EBADLEN;
+			*err = VIREO_VQ_EBADLEN;
 			break;
 		}
 		cookies[done] = s->cookie;
@@ -184,6 +200,23 @@ vireo_vq_reclaim_split(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 		done++;
 	}
 	vq->in_flight -= done;
+	return done;
+}
+
+/* Reclaim burst without IN_ORDER; see vireo_vq_reclaim_packed. */
+static inline int
+vireo_vq_reclaim_split(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+		       uint16_t n)
+{
+	int ready = vireo_vq_split_ready(vq, n);
+	uint16_t done;
+	int err;
+
+	if (VIREO_UNLIKELY(ready < 0))
+		return ready;
+	if (n > ready)
+		n = ready;
+	done = vireo_vq_reclaim_split_run(vq, cookies, lens, n, &err);
 	if (VIREO_UNLIKELY(err != 0) && done == 0)
 		return vireo_vq_break(vq, err);
 	return done;
