@@ -328,6 +328,53 @@ vireo_tx_queue_release(struct rte_eth_dev *eth_dev, uint16_t queue_id)
 	eth_dev->data->tx_queues[queue_id] = NULL;
 }
 
+/* Queues are set up on a stopped port only. */
+static int
+vireo_queue_setup_busy(const struct vireo_dev *dev)
+{
+	if (!dev->started)
+		return 0;
+	VIREO_DRV_LOG(ERR, "%s: stop the port before setting up queues",
+		      dev->name);
+	return -EBUSY;
+}
+
+/*
+ * What Rx and Tx queue setup share: the old queue released, the new
+ * queue structure (@size bytes, struct vireo_queue first) allocated with
+ * its ring.  Returns it, or NULL with *ret set.
+ */
+static void *
+vireo_queue_create(struct rte_eth_dev *eth_dev, enum vireo_queue_kind kind,
+		   uint16_t queue_id, uint16_t nb_desc, unsigned int socket_id,
+		   size_t size, int *ret)
+{
+	struct vireo_dev *dev = vireo_dev_of(eth_dev);
+	struct vireo_queue *q;
+	bool rx = kind == VIREO_QUEUE_RX;
+
+	if (nb_desc != 0 && nb_desc != dev->queue_size)
+		VIREO_DRV_LOG(DEBUG, "%s: %s queue %u: nb_desc %u ignored, ring size comes from devargs queue_size",
+			      dev->name, rx ? "Rx" : "Tx", queue_id, nb_desc);
+	if (rx)
+		vireo_rx_queue_release(eth_dev, queue_id);
+	else
+		vireo_tx_queue_release(eth_dev, queue_id);
+	q = rte_zmalloc_socket(rx ? "vireo_rxq" : "vireo_txq", size,
+			       RTE_CACHE_LINE_SIZE, socket_id);
+	if (q == NULL) {
+		*ret = -ENOMEM;
+		return NULL;
+	}
+	*ret = vireo_queue_alloc(dev, q, kind, vireo_queue_index(kind, queue_id),
+				 socket_id);
+	if (*ret != 0) {
+		rte_free(q);
+		return NULL;
+	}
+	return q;
+}
+
 static int
 vireo_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 		     uint16_t nb_desc, unsigned int socket_id,
@@ -342,11 +389,9 @@ vireo_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 	struct vireo_rxq *rxq;
 	int ret;
 
-	if (dev->started) {
-		VIREO_DRV_LOG(ERR, "%s: stop the port before setting up queues",
-			      dev->name);
-		return -EBUSY;
-	}
+	ret = vireo_queue_setup_busy(dev);
+	if (ret != 0)
+		return ret;
 	if (room < RTE_PKTMBUF_HEADROOM + VIREO_MIN_RX_BUF) {
 		VIREO_DRV_LOG(ERR, "%s: Rx queue %u: mbuf data room %u too small, need at least %u",
 			      dev->name, queue_id, room,
@@ -364,22 +409,10 @@ vireo_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 			      frame_max, eth_dev->data->mtu);
 		return -EINVAL;
 	}
-	if (nb_desc != 0 && nb_desc != dev->queue_size)
-		VIREO_DRV_LOG(DEBUG, "%s: Rx queue %u: nb_desc %u ignored, ring size comes from devargs queue_size",
-			      dev->name, queue_id, nb_desc);
-
-	vireo_rx_queue_release(eth_dev, queue_id);
-	rxq = rte_zmalloc_socket("vireo_rxq", sizeof(*rxq), RTE_CACHE_LINE_SIZE,
-				 socket_id);
+	rxq = vireo_queue_create(eth_dev, VIREO_QUEUE_RX, queue_id, nb_desc,
+				 socket_id, sizeof(*rxq), &ret);
 	if (rxq == NULL)
-		return -ENOMEM;
-	ret = vireo_queue_alloc(dev, &rxq->q, VIREO_QUEUE_RX,
-				vireo_queue_index(VIREO_QUEUE_RX, queue_id),
-				socket_id);
-	if (ret != 0) {
-		rte_free(rxq);
 		return ret;
-	}
 	rxq->mp = mp;
 	rxq->port_id = eth_dev->data->port_id;
 	rxq->queue_id = queue_id;
@@ -411,27 +444,13 @@ vireo_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 	uint16_t i;
 	int ret;
 
-	if (dev->started) {
-		VIREO_DRV_LOG(ERR, "%s: stop the port before setting up queues",
-			      dev->name);
-		return -EBUSY;
-	}
-	if (nb_desc != 0 && nb_desc != dev->queue_size)
-		VIREO_DRV_LOG(DEBUG, "%s: Tx queue %u: nb_desc %u ignored, ring size comes from devargs queue_size",
-			      dev->name, queue_id, nb_desc);
-
-	vireo_tx_queue_release(eth_dev, queue_id);
-	txq = rte_zmalloc_socket("vireo_txq", sizeof(*txq), RTE_CACHE_LINE_SIZE,
-				 socket_id);
-	if (txq == NULL)
-		return -ENOMEM;
-	ret = vireo_queue_alloc(dev, &txq->q, VIREO_QUEUE_TX,
-				vireo_queue_index(VIREO_QUEUE_TX, queue_id),
-				socket_id);
-	if (ret != 0) {
-		rte_free(txq);
+	ret = vireo_queue_setup_busy(dev);
+	if (ret != 0)
 		return ret;
-	}
+	txq = vireo_queue_create(eth_dev, VIREO_QUEUE_TX, queue_id, nb_desc,
+				 socket_id, sizeof(*txq), &ret);
+	if (txq == NULL)
+		return ret;
 	/* Per buffer id: a header for packets that cannot carry theirs in
 	 * the headroom, and an indirect table for long chains. */
 	snprintf(name, sizeof(name), "vireo_%u_txhdr%u", dev->port_id,
