@@ -150,6 +150,7 @@ struct vireo_dev {
 	bool in_order;
 	bool mergeable;
 	bool vectorized_allowed;
+	uint8_t vec_isa;		/* enum vireo_isa of the running path */
 	bool has_cvq;
 	bool started;
 	bool link_up;

@@ -8,6 +8,11 @@
  * whole mbufs posted as one writable descriptor each, the virtio-net
  * header at the end of the headroom so the frame lands where mbuf data
  * starts.
+ *
+ * The vector units (vireo_rxtx_vec_*.c) compile this file again with
+ * VIREO_VEC_NAME set: the same bodies over the ring core's vector batch
+ * primitives and a four-mbuf init, entry points named for the
+ * instruction set (see vireo_rxtx.h).
  */
 
 #include <string.h>
@@ -49,9 +54,9 @@ vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
 							   rxq->addr_offset) + lead;
 			bufs[i].len = rxq->buf_len;
 		}
-		added = vireo_vq_add1_burst_layout(&rxq->q.vq, bufs,
-						   (void *const *)fresh, chunk,
-						   VIRTQ_DESC_F_WRITE, layout);
+		added = vireo_dp_add1_burst(&rxq->q.vq, bufs,
+					    (void *const *)fresh, chunk,
+					    VIRTQ_DESC_F_WRITE, layout);
 		posted += added;
 		if (unlikely(added < chunk)) {
 			rte_mempool_put_bulk(rxq->mp, (void **)&fresh[added],
@@ -65,6 +70,7 @@ vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
 	return posted;
 }
 
+#ifndef VIREO_VEC_NAME
 int
 vireo_rxq_fill(struct vireo_rxq *rxq)
 {
@@ -87,6 +93,7 @@ vireo_rxq_fill(struct vireo_rxq *rxq)
 	}
 	return 0;
 }
+#endif
 
 /* Takes up to @n used buffers; 0 when none or the ring broke (the
  * ring core marked it: count it and say why once per break, whether
@@ -95,8 +102,8 @@ static __rte_always_inline uint16_t
 vireo_rx_take(struct vireo_rxq *rxq, struct rte_mbuf **bufs, uint32_t *lens,
 	      uint16_t n, const enum vireo_vq_layout layout)
 {
-	int rc = vireo_vq_get_used_burst_layout(&rxq->q.vq, (void **)bufs,
-						lens, n, layout);
+	int rc = vireo_dp_get_used_burst(&rxq->q.vq, (void **)bufs, lens, n,
+					 layout);
 
 	if (unlikely(rxq->q.vq.broken)) {
 		int why = vireo_vq_break_news(&rxq->q.vq);
@@ -150,11 +157,14 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	       const enum vireo_vq_layout layout)
 {
 	uint32_t lens[VIREO_RX_BURST_MAX];
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, ready;
 	uint16_t got, i, kept = 0;
 
 	got = vireo_rx_take(rxq, pkts, lens,
 			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout);
+	/* Vector units: runs of four good frames get their mbuf fields at
+	 * once (bit i set: pkts[i] is done); 0 in the scalar unit. */
+	ready = vireo_dp_rx_init4(rxq, pkts, lens, got);
 	for (i = 0; i < got; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = lens[i];
@@ -167,7 +177,8 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		}
 		len -= rxq->hdr_size;
-		vireo_rx_init_mbuf(rxq, m, len);
+		if (!(ready >> i & 1))
+			vireo_rx_init_mbuf(rxq, m, len);
 		if (rxq->csum_offload || rxq->lro)
 			vireo_rx_offload(m, vireo_rx_hdr(rxq, m), rxq->lro);
 		if (rxq->vlan_strip)
@@ -260,25 +271,27 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 }
 
 uint16_t
-vireo_rx_split(void *rxq, struct rte_mbuf **pkts, uint16_t n)
+VIREO_DP_NAME(vireo_rx_split)(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
 	return vireo_rx_burst(rxq, pkts, n, VIREO_VQ_SPLIT);
 }
 
 uint16_t
-vireo_rx_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
+VIREO_DP_NAME(vireo_rx_packed)(void *rxq, struct rte_mbuf **pkts, uint16_t n)
 {
 	return vireo_rx_burst(rxq, pkts, n, VIREO_VQ_PACKED);
 }
 
 uint16_t
-vireo_rx_mrg_split(void *rxq, struct rte_mbuf **pkts, uint16_t n)
+VIREO_DP_NAME(vireo_rx_mrg_split)(void *rxq, struct rte_mbuf **pkts,
+				  uint16_t n)
 {
 	return vireo_rx_mrg_burst(rxq, pkts, n, VIREO_VQ_SPLIT);
 }
 
 uint16_t
-vireo_rx_mrg_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n)
+VIREO_DP_NAME(vireo_rx_mrg_packed)(void *rxq, struct rte_mbuf **pkts,
+				   uint16_t n)
 {
 	return vireo_rx_mrg_burst(rxq, pkts, n, VIREO_VQ_PACKED);
 }

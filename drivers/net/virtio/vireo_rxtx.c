@@ -8,10 +8,15 @@
  * path reports: broken queues, xstats.
  */
 
+/* rte_vect_get_max_simd_bitwidth() is still experimental in 22.11. */
+#define ALLOW_EXPERIMENTAL_API
+
 #include <stdio.h>
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_cpuflags.h>
+#include <rte_vect.h>
 #include <ethdev_driver.h>
 
 #include "vireo_log.h"
@@ -27,36 +32,91 @@ struct vireo_path_entry {
 	const char *name;
 };
 
-static const struct vireo_path_entry vireo_paths[] = {
-	{ false, false, vireo_rx_split, vireo_tx_split, "split" },
-	{ false, true, vireo_rx_mrg_split, vireo_tx_split, "split mergeable" },
-	{ true, false, vireo_rx_packed, vireo_tx_packed, "packed" },
-	{ true, true, vireo_rx_mrg_packed, vireo_tx_packed, "packed mergeable" },
+/* The four paths of one instruction set's unit. */
+#define VIREO_PATHS(sfx) { \
+	{ false, false, vireo_rx_split##sfx, vireo_tx_split##sfx, "split" }, \
+	{ false, true, vireo_rx_mrg_split##sfx, vireo_tx_split##sfx, \
+	  "split mergeable" }, \
+	{ true, false, vireo_rx_packed##sfx, vireo_tx_packed##sfx, "packed" }, \
+	{ true, true, vireo_rx_mrg_packed##sfx, vireo_tx_packed##sfx, \
+	  "packed mergeable" }, \
+}
+
+static const struct vireo_path_entry vireo_paths[VIREO_ISA_COUNT][4] = {
+	[VIREO_ISA_SCALAR] = VIREO_PATHS(),
+#ifdef RTE_ARCH_X86_64
+	[VIREO_ISA_SSE] = VIREO_PATHS(_sse),
+	[VIREO_ISA_AVX2] = VIREO_PATHS(_avx2),
+	[VIREO_ISA_AVX512] = VIREO_PATHS(_avx512),
+#endif
+};
+
+static const char *const vireo_isa_names[VIREO_ISA_COUNT] = {
+	[VIREO_ISA_SCALAR] = "scalar",
+	[VIREO_ISA_SSE] = "sse4.2",
+	[VIREO_ISA_AVX2] = "avx2",
+	[VIREO_ISA_AVX512] = "avx512",
 };
 
 static const struct vireo_path_entry *
 vireo_path_lookup(const struct vireo_dev *dev)
 {
+	const struct vireo_path_entry *row = vireo_paths[dev->vec_isa];
 	unsigned int i;
 
-	for (i = 0; i < RTE_DIM(vireo_paths); i++)
-		if (vireo_paths[i].packed == dev->packed &&
-		    vireo_paths[i].mergeable == dev->mergeable)
-			return &vireo_paths[i];
-	return &vireo_paths[0];	/* unreachable: the table is complete */
+	for (i = 0; i < RTE_DIM(vireo_paths[0]); i++)
+		if (row[i].packed == dev->packed &&
+		    row[i].mergeable == dev->mergeable)
+			return &row[i];
+	return &row[0];	/* unreachable: the table is complete */
+}
+
+/*
+ * The widest vector unit this process may run: allowed by the devargs
+ * (vectorized=1; off by default, as DPDK's net_virtio), by EAL's SIMD
+ * bit width (--force-max-simd-bitwidth; 256 unless raised), and present
+ * on the CPU.  Scalar otherwise.
+ */
+static enum vireo_isa
+vireo_pick_isa(const struct vireo_dev *dev)
+{
+#ifdef RTE_ARCH_X86_64
+	uint16_t width = rte_vect_get_max_simd_bitwidth();
+
+	if (!dev->vectorized_allowed)
+		return VIREO_ISA_SCALAR;
+	if (width >= RTE_VECT_SIMD_512 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512BW) > 0 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512VL) > 0 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512DQ) > 0)
+		return VIREO_ISA_AVX512;
+	if (width >= RTE_VECT_SIMD_256 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX2) > 0)
+		return VIREO_ISA_AVX2;
+	if (width >= RTE_VECT_SIMD_128 &&
+	    rte_cpu_get_flag_enabled(RTE_CPUFLAG_SSE4_2) > 0)
+		return VIREO_ISA_SSE;
+#else
+	RTE_SET_USED(dev);
+#endif
+	return VIREO_ISA_SCALAR;
 }
 
 void
 vireo_select_path(struct rte_eth_dev *eth_dev)
 {
 	struct vireo_dev *dev = eth_dev->data->dev_private;
-	const struct vireo_path_entry *path = vireo_path_lookup(dev);
+	const struct vireo_path_entry *path;
 
+	dev->vec_isa = vireo_pick_isa(dev);
+	path = vireo_path_lookup(dev);
 	eth_dev->rx_pkt_burst = path->rx;
 	eth_dev->tx_pkt_burst = path->tx;
 	eth_dev->tx_pkt_prepare = vireo_tx_prepare;
-	VIREO_DRV_LOG(NOTICE, "%s: data path: %s%s, scalar (Rx %s, Tx %s)",
+	VIREO_DRV_LOG(NOTICE, "%s: data path: %s%s, %s (Rx %s, Tx %s)",
 		      dev->name, path->name, dev->in_order ? " in-order" : "",
+		      vireo_isa_names[dev->vec_isa],
 		      dev->mergeable ? "mergeable buffers" : "one mbuf per frame",
 		      vireo_has(dev, VIREO_F_INDIRECT_DESC) ?
 		      "headroom push, indirect for chains" :

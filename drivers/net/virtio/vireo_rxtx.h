@@ -32,6 +32,49 @@ uint16_t vireo_tx_split(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t vireo_tx_packed(void *txq, struct rte_mbuf **pkts, uint16_t n);
 uint16_t vireo_tx_prepare(void *txq, struct rte_mbuf **pkts, uint16_t n);
 
+/*
+ * Vector data paths: vireo_rx.c and vireo_tx.c compiled again by one
+ * unit per instruction set (vireo_rxtx_vec_<isa>.c, built for it), their
+ * entry points suffixed with its name.  Same bodies, so the same
+ * packets, lengths and ring state as the scalar ones (test_vring_vec
+ * checks the ring primitives they differ by).
+ */
+enum vireo_isa {
+	VIREO_ISA_SCALAR,
+	VIREO_ISA_SSE,		/* SSE4.2 */
+	VIREO_ISA_AVX2,
+	VIREO_ISA_AVX512,	/* F, BW, VL, DQ */
+	VIREO_ISA_COUNT
+};
+
+#define VIREO_DP_DECLARE(isa) \
+	uint16_t vireo_rx_split_##isa(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_packed_##isa(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_mrg_split_##isa(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_mrg_packed_##isa(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_tx_split_##isa(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_tx_packed_##isa(void *, struct rte_mbuf **, uint16_t)
+
+#ifdef RTE_ARCH_X86_64
+VIREO_DP_DECLARE(sse);
+VIREO_DP_DECLARE(avx2);
+VIREO_DP_DECLARE(avx512);
+#endif
+
+/* What the burst bodies call, per unit. */
+#ifdef VIREO_VEC_NAME
+#define VIREO_DP_CAT2(a, b)	a ## _ ## b
+#define VIREO_DP_CAT(a, b)	VIREO_DP_CAT2(a, b)
+#define VIREO_DP_NAME(fn)	VIREO_DP_CAT(fn, VIREO_VEC_NAME)
+#define vireo_dp_get_used_burst	vireo_vq_get_used_burst_vec_layout
+#define vireo_dp_add1_burst	vireo_vq_add1_burst_vec_layout
+#else
+#define VIREO_DP_NAME(fn)	fn
+#define vireo_dp_get_used_burst	vireo_vq_get_used_burst_layout
+#define vireo_dp_add1_burst	vireo_vq_add1_burst_layout
+#define vireo_dp_rx_init4(rxq, pkts, lens, n)	((uint64_t)0)
+#endif
+
 int vireo_rxq_fill(struct vireo_rxq *rxq);
 void vireo_select_path(struct rte_eth_dev *eth_dev);
 void vireo_set_stopped_path(struct rte_eth_dev *eth_dev);

@@ -12,6 +12,9 @@
  *  - indirect: when negotiated, the header (in our per-id slot memory)
  *    and every segment go in the id's indirect table: one ring slot;
  *  - chained: the header descriptor then one descriptor per segment.
+ *
+ * The vector units (vireo_rxtx_vec_*.c) compile this file again with
+ * VIREO_VEC_NAME set, over the ring core's vector batch primitives.
  */
 
 #include <rte_common.h>
@@ -69,7 +72,7 @@ vireo_tx_reclaim(struct vireo_txq *txq, uint16_t want,
 	int rc;
 
 	while (want > 0) {
-		rc = vireo_vq_get_used_burst_layout(&txq->q.vq, (void **)done,
+		rc = vireo_dp_get_used_burst(&txq->q.vq, (void **)done,
 				lens, RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX),
 				layout);
 		if (rc <= 0)
@@ -182,7 +185,7 @@ vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
 		     vireo_tx_can_push(txq, pkts[i + run]); run++)
 			vireo_tx_push_prepare(txq, pkts[i + run], &bufs[run]);
 		if (run > 0) {
-			added = vireo_vq_add1_burst_layout(vq, bufs,
+			added = vireo_dp_add1_burst(vq, bufs,
 					(void *const *)&pkts[i], run, 0, layout);
 			for (uint16_t k = 0; k < added; k++)
 				bytes += bufs[k].len - txq->hdr_size;
@@ -213,16 +216,18 @@ vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
 }
 
 uint16_t
-vireo_tx_split(void *txq, struct rte_mbuf **pkts, uint16_t n)
+VIREO_DP_NAME(vireo_tx_split)(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
 	return vireo_tx_burst(txq, pkts, n, VIREO_VQ_SPLIT);
 }
 
 uint16_t
-vireo_tx_packed(void *txq, struct rte_mbuf **pkts, uint16_t n)
+VIREO_DP_NAME(vireo_tx_packed)(void *txq, struct rte_mbuf **pkts, uint16_t n)
 {
 	return vireo_tx_burst(txq, pkts, n, VIREO_VQ_PACKED);
 }
+
+#ifndef VIREO_VEC_NAME
 
 /*
  * tx_pkt_prepare: checks what the header cannot express, and seeds the
@@ -249,3 +254,4 @@ vireo_tx_prepare(void *queue __rte_unused, struct rte_mbuf **pkts, uint16_t n)
 	}
 	return n;
 }
+#endif
