@@ -149,16 +149,18 @@ class Testpmd:
 
     def __init__(self, name, cpu, vdevs=(), plugin=True, eal_args=(),
                  app_args=(), mem_mb=256, nb_mbufs=16384, wait_prompt=True,
-                 timeout=30, lcores=None, mem_args=None):
+                 timeout=30, lcores=None, mem_args=None, wrapper=()):
         ws = workspace()
         self.name = name
         self.prefix = ws.prefix(name)
         lcores = lcores or "0@%d,1@%d" % (cpu, cpu)
         # Line-buffered stdout: testpmd printf()s, and a pipe would hold
         # its replies in the stdio buffer behind the prompt.
-        cmd = ["stdbuf", "-oL", TESTPMD, "--lcores", lcores, "--file-prefix", self.prefix,
-               "--no-pci"] + (list(mem_args) if mem_args is not None
-                              else eal_memory_args(mem_mb))
+        # @wrapper: a program testpmd runs under (valgrind, for one)
+        cmd = (["stdbuf", "-oL"] + list(wrapper) +
+               [TESTPMD, "--lcores", lcores, "--file-prefix", self.prefix,
+                "--no-pci"] + (list(mem_args) if mem_args is not None
+                               else eal_memory_args(mem_mb)))
         if plugin:
             cmd += ["-d", PLUGIN]
         for vdev in vdevs:
