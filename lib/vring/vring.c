@@ -29,19 +29,25 @@ vireo_size_ok(enum vireo_vq_layout layout, uint32_t size)
 }
 
 int
-vireo_vq_areas(enum vireo_vq_layout layout, uint32_t size,
-	       struct vireo_vq_areas *a)
+vireo_vq_areas_for(enum vireo_vq_layout layout, uint32_t size,
+		   uint32_t options, struct vireo_vq_areas *a)
 {
+	bool legacy = options & VIREO_VQ_OPT_LEGACY_LAYOUT;
+
 	if (a == NULL || (layout != VIREO_VQ_SPLIT && layout != VIREO_VQ_PACKED) ||
 	    !vireo_size_ok(layout, size))
 		return VIREO_VQ_EINVAL;
+	/* legacy devices know only the split ring */
+	if (legacy && layout != VIREO_VQ_SPLIT)
+		return VIREO_VQ_EINVAL;
 	a->desc = 0;
 	a->driver = size * sizeof(struct vireo_split_desc);
-	a->align = 16;
+	a->align = legacy ? VIREO_VQ_LEGACY_ALIGN : 16;
 	if (layout == VIREO_VQ_SPLIT) {
 		/* flags, idx, ring[size], used_event: always reserved so
 		 * the layout does not depend on EVENT_IDX */
-		a->device = vireo_align_up(a->driver + 4 + 2 * size + 2, 4);
+		a->device = vireo_align_up(a->driver + 4 + 2 * size + 2,
+					   legacy ? VIREO_VQ_LEGACY_ALIGN : 4);
 		a->total = a->device + 4 +
 			size * sizeof(struct vireo_split_used_elem) + 2;
 	} else {
@@ -50,6 +56,13 @@ vireo_vq_areas(enum vireo_vq_layout layout, uint32_t size,
 	}
 	a->total = vireo_align_up(a->total, a->align);
 	return 0;
+}
+
+int
+vireo_vq_areas(enum vireo_vq_layout layout, uint32_t size,
+	       struct vireo_vq_areas *a)
+{
+	return vireo_vq_areas_for(layout, size, 0, a);
 }
 
 size_t
@@ -79,7 +92,7 @@ vireo_vq_start_state(struct vireo_vq *vq)
 	struct vireo_vq_areas a = { 0 };
 	uint16_t i;
 
-	vireo_vq_areas(vq->layout, vq->size, &a);
+	vireo_vq_areas_for(vq->layout, vq->size, vq->options, &a);
 	memset(vq->ring_mem, 0, a.total);
 	for (i = 0; i < vq->size; i++) {
 		vq->slot[i].cookie = NULL;
@@ -122,8 +135,9 @@ vireo_vq_init(struct vireo_vq *vq, const struct vireo_vq_config *cfg)
 	if (vq == NULL || cfg == NULL || cfg->ring == NULL ||
 	    cfg->slots == NULL ||
 	    (cfg->options & ~(VIREO_VQ_OPT_INDIRECT | VIREO_VQ_OPT_EVENT_IDX |
-			      VIREO_VQ_OPT_IN_ORDER)) ||
-	    vireo_vq_areas(cfg->layout, cfg->size, &a) != 0 ||
+			      VIREO_VQ_OPT_IN_ORDER |
+			      VIREO_VQ_OPT_LEGACY_LAYOUT)) ||
+	    vireo_vq_areas_for(cfg->layout, cfg->size, cfg->options, &a) != 0 ||
 	    ((uintptr_t)cfg->ring & (a.align - 1)))
 		return VIREO_VQ_EINVAL;
 	memset(vq, 0, sizeof(*vq));
@@ -155,7 +169,7 @@ vireo_vq_addresses(const struct vireo_vq *vq, uint64_t *desc,
 {
 	struct vireo_vq_areas a = { 0 };
 
-	vireo_vq_areas(vq->layout, vq->size, &a);
+	vireo_vq_areas_for(vq->layout, vq->size, vq->options, &a);
 	*desc = vq->ring_iova + a.desc;
 	*driver = vq->ring_iova + a.driver;
 	*device = vq->ring_iova + a.device;

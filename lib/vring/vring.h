@@ -57,6 +57,14 @@ enum vireo_vq_layout {
 #define VIREO_VQ_OPT_INDIRECT	(1u << 0)	/* VIRTIO_F_INDIRECT_DESC */
 #define VIREO_VQ_OPT_EVENT_IDX	(1u << 1)	/* VIRTIO_F_EVENT_IDX */
 #define VIREO_VQ_OPT_IN_ORDER	(1u << 2)	/* VIRTIO_F_IN_ORDER */
+/*
+ * Split only: the layout a legacy (pre-1.0) device expects, since it is
+ * told one page frame number and derives the rest (virtio 1.2, 2.7.2):
+ * the ring starts on a 4096-byte boundary and the used ring on the first
+ * 4096-byte boundary after the avail ring.
+ */
+#define VIREO_VQ_OPT_LEGACY_LAYOUT	(1u << 3)
+#define VIREO_VQ_LEGACY_ALIGN		4096
 
 /*
  * Results. Each failure has its own code; the ones from -10 on are
@@ -199,6 +207,8 @@ struct vireo_vq {
 /* Sizes, layout, setup (vring.c). */
 int vireo_vq_areas(enum vireo_vq_layout layout, uint32_t size,
 		   struct vireo_vq_areas *areas);
+int vireo_vq_areas_for(enum vireo_vq_layout layout, uint32_t size,
+		       uint32_t options, struct vireo_vq_areas *areas);
 size_t vireo_vq_slots_size(uint32_t size);
 int vireo_vq_init(struct vireo_vq *vq, const struct vireo_vq_config *cfg);
 int vireo_vq_set_indirect(struct vireo_vq *vq, uint16_t slot, void *table,

@@ -16,7 +16,8 @@ vireo_vq_dev_init(struct vireo_vq_dev *dev, enum vireo_vq_layout layout,
 	struct vireo_vq_areas a = { 0 };
 	uint8_t *mem = ring;
 
-	if (dev == NULL || ring == NULL || vireo_vq_areas(layout, size, &a) != 0)
+	if (dev == NULL || ring == NULL ||
+	    vireo_vq_areas_for(layout, size, options, &a) != 0)
 		return VIREO_VQ_EINVAL;
 	memset(dev, 0, sizeof(*dev));
 	dev->size = size;

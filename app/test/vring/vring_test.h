@@ -106,7 +106,7 @@ test_pair_init(struct test_pair *p, enum vireo_vq_layout layout,
 	uint16_t i;
 
 	memset(p, 0, sizeof(*p));
-	if (vireo_vq_areas(layout, size, &p->areas) != 0)
+	if (vireo_vq_areas_for(layout, size, options, &p->areas) != 0)
 		return -1;
 	p->ring = aligned_alloc(p->areas.align, p->areas.total);
 	p->slots = malloc(vireo_vq_slots_size(size));
