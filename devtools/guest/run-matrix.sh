@@ -5,9 +5,10 @@
 # The whole guest matrix of net_vireo (virtio-pci) in QEMU (TCG):
 #   backend (QEMU's virtio-net looping through a socket | vhost-user served
 #   by testpmd/net_vhost on the host) x layout (packed | split) x mergeable
-#   Rx buffers (on | off) x device (modern | transitional)
+#   Rx buffers (on | off) x device (modern | transitional), the vfio-pci
+#   cells, and legacy-only devices (split only: backend x mergeable),
 # with payload integrity both ways.  About a minute per configuration on
-# an idle 2-CPU machine.  CI runs two of them (app/test/system/test_guest.py).
+# an idle 2-CPU machine.  CI runs five guests (app/test/system/test_guest.py).
 #
 # usage: devtools/guest/run-matrix.sh [-k SUBSTRING]...   (as root)
 set -eu

@@ -157,18 +157,25 @@ class Config:
                     device's 256: the device takes the size we write);
       vhost+modern: mq=on with 2 queue pairs (max_virtqueue_pairs read,
                     the cvq's MQ command sets one pair; the control
-                    queue index follows the pairs)."""
+                    queue index follows the pairs).
+    legacy=True is a legacy-only device (disable-modern=on: no virtio
+    1.x capabilities, registers in I/O BAR 0), split layout only; its
+    queues keep the device's size (a legacy queue size is fixed)."""
 
-    def __init__(self, backend, packed, mrg, modern, driver="uio_pci_generic"):
+    def __init__(self, backend, packed, mrg, modern, driver="uio_pci_generic",
+                 legacy=False):
+        if legacy and (packed or modern):
+            raise ValueError("a legacy device is split only and not modern")
         self.backend = backend          # "loop" or "vhost"
         self.packed = packed
         self.mrg = mrg
-        self.modern = modern            # False: transitional device
+        self.modern = modern            # False: transitional (or legacy)
+        self.legacy = legacy            # True: legacy-only device
         # vfio-pci: a q35 guest with a virtual IOMMU (intel-iommu); the
         # device then translates through it (iommu_platform=on).
         self.driver = driver
         self.host_mtu = 4000 if backend == "loop" else None
-        self.queue_size = 0 if modern else 128
+        self.queue_size = 0 if (modern or legacy) else 128
         self.queue_pairs = 2 if (backend == "vhost" and modern) else 1
 
     @property
@@ -176,6 +183,7 @@ class Config:
         name = "%s-%s-%s-%s" % (self.backend,
                                 "packed" if self.packed else "split",
                                 "mrg" if self.mrg else "nomrg",
+                                "legacy" if self.legacy else
                                 "modern" if self.modern else "transitional")
         return name + ("-vfio" if self.vfio else "")
 
@@ -193,9 +201,9 @@ class Config:
     def device(self):
         onoff = lambda b: "on" if b else "off"  # noqa: E731
         dev = ("virtio-net-pci,id=nic0,netdev=n0,addr=0x4,mac=%s,packed=%s,"
-               "mrg_rxbuf=%s,disable-legacy=%s,disable-modern=off"
+               "mrg_rxbuf=%s,disable-legacy=%s,disable-modern=%s"
                % (GUEST_MAC, onoff(self.packed), onoff(self.mrg),
-                  onoff(self.modern)))
+                  onoff(self.modern), onoff(self.legacy)))
         if self.host_mtu:
             dev += ",host_mtu=%d" % self.host_mtu
         if self.queue_pairs > 1:

@@ -22,14 +22,14 @@ guest), and checks:
          guest pcap; and host -> guest -> host: host pcap -> net_vhost
          -> net_vireo (io forward back) -> net_vhost -> host pcap.
 - a clean `quit` (ports closed: device reset) and no broken ring.
-A last guest (run_faults) checks what the driver must survive: a
-legacy-only device, NEEDS_RESET, a reset behind the port's back, and the
-device unplugged.
+A last guest (run_faults) checks what the driver must survive:
+NEEDS_RESET, a reset behind the port's back, and the device unplugged;
+beside it a legacy-only device probes as a second port.
 
-CI (test_* below) runs four guests that together cover both backends,
-both layouts, mergeable on and off, modern and transitional, uio and
-vfio, and the faults.  The whole matrix: devtools/guest/run-matrix.sh
-(this file with --matrix).
+CI (test_* below) runs five guests that together cover both backends,
+both layouts, mergeable on and off, modern, transitional and legacy-only
+devices, uio and vfio, and the faults.  The whole matrix:
+devtools/guest/run-matrix.sh (this file with --matrix).
 """
 
 import argparse
@@ -77,6 +77,7 @@ def _wait_link(pmd, port, up, timeout=60):
 
 def _check_probe(g, cfg, text):
     dev_id = "0x1041" if cfg.modern else "0x1000"
+    iface = "legacy virtio-pci" if cfg.legacy else "virtio 1.x"
     check(re.search(r"virtio-net %s \(%s\) bound to %s"
                     % (re.escape(guest.PCI_ADDR), dev_id, cfg.driver),
                     g.output),
@@ -89,6 +90,10 @@ def _check_probe(g, cfg, text):
           "%s: net_vireo did not probe the device:\n%s" % (cfg, text[-3000:]))
     check("net_virtio" not in text,
           "%s: DPDK's net_virtio is in the guest" % cfg)
+    # A transitional device keeps its modern interface; only a
+    # legacy-only one is driven through the I/O BAR.
+    check("%s: using the %s interface" % (guest.PCI_ADDR, iface) in text,
+          "%s: %s interface not chosen:\n%s" % (cfg, iface, text[-3000:]))
     m = re.search(r"negotiated features 0x[0-9a-f]+: ([A-Z0-9_ ]+)", text)
     check(m is not None, "%s: no negotiated features logged" % cfg)
     feats = m.group(1).split()
@@ -96,7 +101,8 @@ def _check_probe(g, cfg, text):
           "%s: RING_PACKED negotiated=%s" % (cfg, "RING_PACKED" in feats))
     check(("MRG_RXBUF" in feats) == cfg.mrg,
           "%s: MRG_RXBUF negotiated=%s" % (cfg, "MRG_RXBUF" in feats))
-    check("VERSION_1" in feats, "%s: VERSION_1 not negotiated" % cfg)
+    check(("VERSION_1" in feats) != cfg.legacy,
+          "%s: VERSION_1 negotiated=%s" % (cfg, "VERSION_1" in feats))
     check(("ACCESS_PLATFORM" in feats) == cfg.vfio,
           "%s: ACCESS_PLATFORM negotiated=%s" % (cfg, "ACCESS_PLATFORM" in feats))
     layout = "packed" if cfg.packed else "split"
@@ -281,7 +287,8 @@ def run_vhost(cfg):
 def run_faults():
     """What the driver must survive, in one guest with two devices:
     - a legacy-only function (no virtio 1.x capabilities) beside a modern
-      one: refused at probe with a message, the modern one still probes;
+      one: each probes through its own interface, the legacy one as
+      port 1, and the faults below on port 0 leave it alone;
     - NEEDS_RESET while the port runs (set in the device's status through
       /dev/mem, as QEMU's model keeps what is written there): logged,
       link down; port stop/start resets the device and traffic resumes;
@@ -307,12 +314,17 @@ def run_faults():
         allow=(guest.PCI_ADDR, legacy_addr),
         app_args=["--total-num-mbufs=2048"]))
     text = tp.banner
-    check(re.search(r"%s: legacy-only virtio device" % legacy_addr, text),
-          "legacy-only device not refused with a message:\n%s" % text[-3000:])
+    check("%s: using the legacy virtio-pci interface" % legacy_addr in text,
+          "legacy-only device not driven as legacy:\n%s" % text[-3000:])
+    check("%s: using the virtio 1.x interface" % guest.PCI_ADDR in text,
+          "modern device not driven as modern:\n%s" % text[-3000:])
     check(re.search(r"probed: port 0, MAC %s" % guest.GUEST_MAC, text),
           "modern device not probed beside the legacy one:\n%s" % text[-3000:])
-    check("Port 1:" not in text, "the legacy device became a port")
+    check(re.search(r"probed: port 1, MAC [0-9a-f:]+, 1 queue pair\(s\), split layout",
+                    text),
+          "legacy device not probed as port 1:\n%s" % text[-3000:])
     _wait_link(tp, 0, True)
+    _wait_link(tp, 1, True)
 
     def traffic_flows():
         before = port_stats(tp, 0)["rx_packets"]
@@ -384,6 +396,12 @@ def test_guest_vfio_loop_split_mrg_modern():
                             driver="vfio-pci"))
 
 
+def test_guest_loop_split_nomrg_legacy():
+    # The 10-byte net header (no num_buffers), I/O port registers.
+    run_config(guest.Config("loop", packed=False, mrg=False, modern=False,
+                            legacy=True))
+
+
 def test_guest_faults():
     run_faults()
 
@@ -399,12 +417,17 @@ def matrix():
     # iommu_platform): every layout x mergeable.
     for packed, mrg in itertools.product((True, False), (True, False)):
         yield guest.Config("loop", packed, mrg, True, driver="vfio-pci")
+    # Legacy-only devices (disable-modern=on): split only, both backends,
+    # mergeable on and off (12- and 10-byte net headers).
+    for backend, mrg in itertools.product(("loop", "vhost"), (True, False)):
+        yield guest.Config(backend, False, mrg, False, legacy=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--matrix", action="store_true",
-                    help="run every backend x layout x mergeable x modern/transitional")
+                    help="run every backend x layout x mergeable x modern/transitional, "
+                    "the vfio-pci and the legacy-only cells")
     ap.add_argument("-k", action="append", default=[],
                     help="only configurations whose name contains this")
     args = ap.parse_args()

@@ -99,8 +99,19 @@ vireo_negotiate(struct vireo_dev *dev)
 	ops->set_status(dev, VIREO_STATUS_DRIVER);
 
 	dev->host_features = ops->get_features(dev);
-	if (!(dev->host_features & VIREO_BIT(VIREO_F_VERSION_1))) {
-		VIREO_INIT_LOG(ERR, "%s: device does not offer VERSION_1 (features 0x%" PRIx64 "): legacy devices are not supported",
+	/* Only a transport that speaks the legacy interface may drive a
+	 * device without VERSION_1. */
+	if (!ops->legacy &&
+	    !(dev->host_features & VIREO_BIT(VIREO_F_VERSION_1))) {
+		VIREO_INIT_LOG(ERR, "%s: device does not offer VERSION_1 (features 0x%" PRIx64 "): %s transport drives virtio 1.x devices only",
+			       dev->name, dev->host_features, ops->name);
+		return -ENOTSUP;
+	}
+	/* Our Rx and Tx put the net header and the frame in one buffer;
+	 * a legacy device without ANY_LAYOUT wants them apart (5.1.6.6). */
+	if (ops->legacy &&
+	    !(dev->host_features & VIREO_BIT(VIREO_F_ANY_LAYOUT))) {
+		VIREO_INIT_LOG(ERR, "%s: legacy device without ANY_LAYOUT (features 0x%" PRIx64 "): not supported",
 			       dev->name, dev->host_features);
 		return -ENOTSUP;
 	}
@@ -119,18 +130,24 @@ vireo_negotiate(struct vireo_dev *dev)
 			       dev->name, dev->features);
 		return ret;
 	}
-	ops->set_status(dev, VIREO_STATUS_FEATURES_OK);
-	if (!(ops->get_status(dev) & VIREO_STATUS_FEATURES_OK)) {
-		VIREO_INIT_LOG(ERR, "%s: device did not accept FEATURES_OK",
-			       dev->name);
-		return -EIO;
+	/* A legacy device has no FEATURES_OK (3.1.2): features count once
+	 * written, and DRIVER_OK follows the queue setup. */
+	if (!ops->legacy) {
+		ops->set_status(dev, VIREO_STATUS_FEATURES_OK);
+		if (!(ops->get_status(dev) & VIREO_STATUS_FEATURES_OK)) {
+			VIREO_INIT_LOG(ERR, "%s: device did not accept FEATURES_OK",
+				       dev->name);
+			return -EIO;
+		}
 	}
 
 	dev->packed = vireo_has(dev, VIREO_F_RING_PACKED);
 	dev->in_order = vireo_has(dev, VIREO_F_IN_ORDER);
 	dev->mergeable = vireo_has(dev, VIREO_NET_F_MRG_RXBUF);
 	dev->has_cvq = vireo_has(dev, VIREO_NET_F_CTRL_VQ);
-	dev->hdr_size = sizeof(struct vireo_net_hdr);
+	/* Without VERSION_1 num_buffers exists only with MRG_RXBUF. */
+	dev->hdr_size = vireo_has(dev, VIREO_F_VERSION_1) || dev->mergeable ?
+		sizeof(struct vireo_net_hdr) : VIREO_NET_HDR_LEGACY_SIZE;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (vireo_has(dev, VIREO_NET_F_MAC) && !dev->mac_from_devargs) {
@@ -201,13 +218,29 @@ vireo_queue_alloc(struct vireo_dev *dev, struct vireo_queue *q,
 			       dev->name, size, max_size);
 		return -EINVAL;
 	}
+	/* A legacy device's queue size is read-only: use it or nothing. */
+	if (dev->ops->legacy && size != max_size) {
+		if (kind != VIREO_QUEUE_CTRL) {
+			VIREO_INIT_LOG(ERR, "%s: queue_size %u: a legacy device's queues have a fixed size (%u)",
+				       dev->name, size, max_size);
+			return -EINVAL;
+		}
+		size = max_size;
+	}
 	if (!dev->packed && !rte_is_power_of_2(size)) {
 		VIREO_INIT_LOG(ERR, "%s: queue_size %u: the split layout needs a power of two",
 			       dev->name, size);
 		return -EINVAL;
 	}
-	ret = vireo_vq_areas(dev->packed ? VIREO_VQ_PACKED : VIREO_VQ_SPLIT,
-			     size, &areas);
+	memset(&cfg, 0, sizeof(cfg));
+	if (dev->in_order)
+		cfg.options |= VIREO_VQ_OPT_IN_ORDER;
+	if (vireo_has(dev, VIREO_F_INDIRECT_DESC))
+		cfg.options |= VIREO_VQ_OPT_INDIRECT;
+	if (dev->ops->legacy)
+		cfg.options |= VIREO_VQ_OPT_LEGACY_LAYOUT;
+	ret = vireo_vq_areas_for(dev->packed ? VIREO_VQ_PACKED : VIREO_VQ_SPLIT,
+				 size, cfg.options, &areas);
 	if (ret != 0)
 		return -EINVAL;
 
@@ -238,16 +271,11 @@ vireo_queue_alloc(struct vireo_dev *dev, struct vireo_queue *q,
 	q->socket_id = socket_id;
 	q->kick_fd = -1;
 
-	memset(&cfg, 0, sizeof(cfg));
 	cfg.layout = dev->packed ? VIREO_VQ_PACKED : VIREO_VQ_SPLIT;
 	cfg.size = size;
 	cfg.ring = q->ring_mz->addr;
 	cfg.ring_iova = q->ring_iova;
 	cfg.slots = q->slots;
-	if (dev->in_order)
-		cfg.options |= VIREO_VQ_OPT_IN_ORDER;
-	if (vireo_has(dev, VIREO_F_INDIRECT_DESC))
-		cfg.options |= VIREO_VQ_OPT_INDIRECT;
 	ret = vireo_vq_init(&q->vq, &cfg);
 	if (ret != 0) {
 		VIREO_INIT_LOG(ERR, "%s: ring init failed: %s", dev->name,

@@ -11,6 +11,7 @@
 #ifndef VIREO_NET_H
 #define VIREO_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -59,7 +60,8 @@
 
 /*
  * The header before every packet (5.1.6).  With VERSION_1 it always has
- * num_buffers, so its size is 12 whether or not MRG_RXBUF is on.
+ * num_buffers, so its size is 12 whether or not MRG_RXBUF is on; a
+ * legacy device has num_buffers only with MRG_RXBUF (10 bytes without).
  */
 struct vireo_net_hdr {
 	uint8_t flags;
@@ -79,6 +81,8 @@ struct vireo_net_hdr {
 } __rte_packed;
 
 _Static_assert(sizeof(struct vireo_net_hdr) == 12, "virtio-net header size");
+/* The header of a legacy device without MRG_RXBUF: no num_buffers. */
+#define VIREO_NET_HDR_LEGACY_SIZE	offsetof(struct vireo_net_hdr, num_buffers)
 
 /* Device configuration layout (5.1.4). */
 struct vireo_net_config {

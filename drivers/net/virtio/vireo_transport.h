@@ -23,6 +23,13 @@ struct vireo_queue;
 
 struct vireo_transport_ops {
 	const char *name;
+	/*
+	 * A legacy (pre-1.0) device interface: 32 feature bits, no
+	 * VERSION_1 and no FEATURES_OK step, split rings in the legacy
+	 * layout (VIREO_VQ_OPT_LEGACY_LAYOUT) whose size the device fixes,
+	 * and a 10-byte net header unless MRG_RXBUF is negotiated.
+	 */
+	bool legacy;
 	/* Features the device offers. */
 	uint64_t (*get_features)(struct vireo_dev *dev);
 	/* Features the driver accepts; a transport may refuse them. */

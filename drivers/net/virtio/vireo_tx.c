@@ -101,7 +101,11 @@ static __rte_always_inline void
 vireo_tx_hdr_fill(const struct vireo_txq *txq, struct vireo_net_hdr *hdr,
 		  const struct rte_mbuf *m)
 {
-	memset(hdr, 0, sizeof(*hdr));
+	/* The legacy 10-byte header ends before num_buffers, and in the
+	 * headroom the frame follows it: write nothing past hdr_size. */
+	memset(hdr, 0, VIREO_NET_HDR_LEGACY_SIZE);
+	if (txq->hdr_size > VIREO_NET_HDR_LEGACY_SIZE)
+		hdr->num_buffers = 0;
 	if (txq->offload)
 		vireo_tx_offload(hdr, m);
 }

@@ -6,9 +6,10 @@
  * The virtio-pci transport (virtio 1.2, section 4.1): the device is a PCI
  * function whose vendor-specific capabilities point into its memory BARs
  * at four structures: common configuration, notification area, ISR
- * status and device configuration.  Only this "modern" interface is
- * driven; a transitional device (one that also has the legacy I/O BAR)
- * is driven through its modern capabilities.
+ * status and device configuration.  This "modern" interface is driven
+ * wherever the device has it, a transitional device included.  A device
+ * without it (legacy-only) is driven through the legacy register block
+ * in its I/O BAR 0 (4.1.4.8), vireo_pci_legacy.c.
  */
 
 #ifndef VIREO_PCI_H
@@ -19,6 +20,8 @@
 
 #include <rte_common.h>
 #include <rte_spinlock.h>
+#include <rte_bus_pci.h>
+#include <bus_pci_driver.h>
 
 #include "../vireo_dev.h"
 
@@ -115,6 +118,12 @@ struct vireo_pci_devargs {
 struct vireo_pci {
 	struct rte_pci_device *pci_dev;
 	struct rte_eth_dev *eth_dev;
+	/* Legacy interface: registers in I/O BAR 0; of the modern
+	 * fields below only has_msix is used then. */
+	bool legacy;
+	struct rte_pci_ioport io;
+	bool legacy_pio;		/* io reached by in/out: needs iopl */
+	uint8_t legacy_msix_pos;	/* MSI-X capability, 0: none */
 	struct vireo_pci_common_cfg *common;	/* mapped BAR memory */
 	uint8_t *notify_base;
 	uint32_t notify_len;
@@ -136,12 +145,27 @@ struct vireo_pci {
 	bool link_seen;
 };
 
-/* vireo_pci_modern.c */
+/* vireo_pci_modern.c; status, reset and device checks serve both
+ * interfaces, as do the operations below vireo_pci_ops. */
 extern const struct vireo_transport_ops vireo_pci_ops;
 int vireo_pci_modern_init(struct vireo_pci *vp);
 void vireo_pci_reset(struct vireo_pci *vp);
 uint8_t vireo_pci_status(struct vireo_pci *vp);
+uint8_t vireo_pci_isr(struct vireo_pci *vp);
 bool vireo_pci_device_ok(struct vireo_pci *vp);
+uint8_t vireo_pci_get_status(struct vireo_dev *dev);
+int vireo_pci_set_status(struct vireo_dev *dev, uint8_t status);
+int vireo_pci_queue_enable(struct vireo_dev *dev, uint16_t index, bool on);
+bool vireo_pci_link_up(struct vireo_dev *dev);
+void vireo_pci_close(struct vireo_dev *dev);
+
+/* vireo_pci_legacy.c */
+extern const struct vireo_transport_ops vireo_pci_legacy_ops;
+int vireo_pci_legacy_init(struct vireo_pci *vp);
+void vireo_pci_legacy_fini(struct vireo_pci *vp);
+uint8_t vireo_pci_legacy_status(struct vireo_pci *vp);
+void vireo_pci_legacy_status_write(struct vireo_pci *vp, uint8_t status);
+uint8_t vireo_pci_legacy_isr(struct vireo_pci *vp);
 
 /* vireo_pci_ethdev.c */
 void vireo_pci_transport_free(struct vireo_pci *vp);

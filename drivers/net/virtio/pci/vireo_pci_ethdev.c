@@ -192,8 +192,8 @@ vireo_pci_watch(void *arg)
 	/* Reading the ISR acknowledges it; its config bit tells a config
 	 * change happened even if we would not see its effect (a link
 	 * flap shorter than our period). */
-	if (vp->isr != NULL && !vp->gone)
-		isr = rte_read8(vp->isr);
+	if (!vp->gone)
+		isr = vireo_pci_isr(vp);
 	if (isr != 0xff && (isr & VIREO_PCI_ISR_CONFIG))
 		VIREO_DRV_LOG(DEBUG, "%s: device configuration changed",
 			      vp->pci_dev->device.name);
@@ -212,8 +212,10 @@ vireo_pci_transport_free(struct vireo_pci *vp)
 	vp->closing = true;
 	/* Waits for a watcher run in progress on the interrupt thread. */
 	rte_eal_alarm_cancel(vireo_pci_watch, vp);
-	if (vp->common != NULL && !vp->gone)
+	if ((vp->common != NULL || vp->legacy) && !vp->gone)
 		vireo_pci_reset(vp);
+	if (vp->legacy)
+		vireo_pci_legacy_fini(vp);
 	rte_free(vp);
 }
 
@@ -262,14 +264,15 @@ vireo_pci_probe(struct rte_pci_driver *drv __rte_unused,
 	}
 	vp->pci_dev = pci_dev;
 	rte_spinlock_init(&vp->lock);
+	/* The modern interface wherever the device has it (a transitional
+	 * device too); the legacy one only when it is all there is. */
 	ret = vireo_pci_modern_init(vp);
-	if (ret == -ENOTSUP) {
-		VIREO_INIT_LOG(ERR, "%s: legacy-only virtio device (no virtio 1.x capabilities): not supported; give the device its modern interface (QEMU: disable-modern=off)",
-			       name);
-		goto fail_free;
-	}
+	if (ret == -ENOTSUP)
+		ret = vireo_pci_legacy_init(vp);
 	if (ret != 0)
 		goto fail_free;
+	VIREO_INIT_LOG(INFO, "%s: using the %s interface", name,
+		       vp->legacy ? "legacy virtio-pci" : "virtio 1.x");
 
 	eth_dev = rte_eth_dev_pci_allocate(pci_dev, sizeof(*dev));
 	if (eth_dev == NULL) {
@@ -284,7 +287,7 @@ vireo_pci_probe(struct rte_pci_driver *drv __rte_unused,
 	}
 	vp->eth_dev = eth_dev;
 	dev = eth_dev->data->dev_private;
-	dev->ops = &vireo_pci_ops;
+	dev->ops = vp->legacy ? &vireo_pci_legacy_ops : &vireo_pci_ops;
 	dev->transport = vp;
 	dev->use_va = false;
 	dev->queue_size = devargs.queue_size;
@@ -314,8 +317,10 @@ fail_release:
 	/* Frees mac_addrs and the private data too. */
 	rte_eth_dev_release_port(eth_dev);
 fail_free:
-	if (vp->common != NULL)
+	if (vp->common != NULL || vp->legacy)
 		vireo_pci_reset(vp);
+	if (vp->legacy)
+		vireo_pci_legacy_fini(vp);
 	rte_free(vp);
 fail_unmap:
 	rte_pci_unmap_device(pci_dev);

@@ -220,10 +220,32 @@ vireo_pci_wr64(uint64_t v, uint32_t *lo, uint32_t *hi)
 	vireo_pci_wr32((uint32_t)(v >> 32), hi);
 }
 
+/* The status and ISR registers are all the code below needs of either
+ * interface; the legacy one keeps them in its I/O BAR. */
 uint8_t
 vireo_pci_status(struct vireo_pci *vp)
 {
+	if (vp->legacy)
+		return vireo_pci_legacy_status(vp);
 	return vireo_pci_rd8(&vp->common->device_status);
+}
+
+static void
+vireo_pci_status_write(struct vireo_pci *vp, uint8_t status)
+{
+	if (vp->legacy)
+		vireo_pci_legacy_status_write(vp, status);
+	else
+		vireo_pci_wr8(status, &vp->common->device_status);
+}
+
+/* Reading the ISR acknowledges it (4.1.4.5); 0 where there is none. */
+uint8_t
+vireo_pci_isr(struct vireo_pci *vp)
+{
+	if (vp->legacy)
+		return vireo_pci_legacy_isr(vp);
+	return vp->isr != NULL ? vireo_pci_rd8(vp->isr) : 0;
 }
 
 static bool
@@ -299,7 +321,7 @@ vireo_pci_reset(struct vireo_pci *vp)
 		rte_get_timer_hz() * VIREO_PCI_RESET_TIMEOUT_MS / 1000;
 	uint8_t status;
 
-	vireo_pci_wr8(0, &vp->common->device_status);
+	vireo_pci_status_write(vp, 0);
 	while ((status = vireo_pci_status(vp)) != 0) {
 		if (status == 0xff || rte_get_timer_cycles() > deadline) {
 			VIREO_DRV_LOG(ERR, "%s: device did not complete reset (status 0x%02x)",
@@ -344,13 +366,13 @@ vireo_pci_set_features(struct vireo_dev *dev, uint64_t features)
 	return 0;
 }
 
-static uint8_t
+uint8_t
 vireo_pci_get_status(struct vireo_dev *dev)
 {
 	return vireo_pci_status(pci_of(dev));
 }
 
-static int
+int
 vireo_pci_set_status(struct vireo_dev *dev, uint8_t status)
 {
 	struct vireo_pci *vp = pci_of(dev);
@@ -364,7 +386,7 @@ vireo_pci_set_status(struct vireo_dev *dev, uint8_t status)
 	if (cur == 0xff)
 		return -EIO;
 	/* Status bits accumulate (3.1.1): add, never clear. */
-	vireo_pci_wr8(cur | status, &vp->common->device_status);
+	vireo_pci_status_write(vp, cur | status);
 	return 0;
 }
 
@@ -542,7 +564,7 @@ vireo_pci_queue_release(struct vireo_dev *dev __rte_unused,
 	q->notify_addr = NULL;
 }
 
-static int
+int
 vireo_pci_queue_enable(struct vireo_dev *dev __rte_unused,
 		       uint16_t index __rte_unused, bool on)
 {
@@ -551,7 +573,7 @@ vireo_pci_queue_enable(struct vireo_dev *dev __rte_unused,
 	return on ? 0 : -ENOTSUP;
 }
 
-static bool
+bool
 vireo_pci_link_up(struct vireo_dev *dev)
 {
 	struct vireo_pci *vp = pci_of(dev);
@@ -559,7 +581,7 @@ vireo_pci_link_up(struct vireo_dev *dev)
 	return vp != NULL && vireo_pci_device_ok(vp);
 }
 
-static void
+void
 vireo_pci_close(struct vireo_dev *dev)
 {
 	struct vireo_pci *vp = pci_of(dev);
