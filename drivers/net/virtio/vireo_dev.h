@@ -188,6 +188,8 @@ vireo_mbuf_dev_addr(const struct rte_mbuf *m, uint16_t addr_offset)
 extern const struct eth_dev_ops vireo_eth_dev_ops;
 extern const struct eth_dev_ops vireo_eth_dev_ops_secondary;
 int vireo_dev_init(struct rte_eth_dev *eth_dev, uint64_t wanted_features);
+uint64_t vireo_wanted_features(uint64_t base, bool packed_vq, bool mrg_rxbuf,
+			       bool in_order, bool cq);
 void vireo_dev_uninit(struct rte_eth_dev *eth_dev);
 void vireo_dev_link_changed(struct rte_eth_dev *eth_dev);
 

@@ -1480,6 +1480,36 @@ const struct eth_dev_ops vireo_eth_dev_ops_secondary = {
  * offers, and set up the ethdev side.  @wanted: features the devargs
  * allow (packed, mergeable, in-order, control queue...).
  */
+/*
+ * The features a port asks for, from the devargs both transports share:
+ * @base (what the transport always wants) plus the ring and Rx buffer
+ * choices and, with the control queue, what it carries.
+ */
+uint64_t
+vireo_wanted_features(uint64_t base, bool packed_vq, bool mrg_rxbuf,
+		      bool in_order, bool cq)
+{
+	uint64_t f = base | VIREO_BIT(VIREO_F_VERSION_1) |
+		VIREO_BIT(VIREO_F_ANY_LAYOUT) |
+		VIREO_BIT(VIREO_F_INDIRECT_DESC) |
+		VIREO_BIT(VIREO_NET_F_MAC) |
+		VIREO_BIT(VIREO_NET_F_STATUS);
+
+	if (packed_vq)
+		f |= VIREO_BIT(VIREO_F_RING_PACKED);
+	if (mrg_rxbuf)
+		f |= VIREO_BIT(VIREO_NET_F_MRG_RXBUF);
+	if (in_order)
+		f |= VIREO_BIT(VIREO_F_IN_ORDER);
+	if (cq)
+		f |= VIREO_BIT(VIREO_NET_F_CTRL_VQ) |
+			VIREO_BIT(VIREO_NET_F_CTRL_RX) |
+			VIREO_BIT(VIREO_NET_F_CTRL_VLAN) |
+			VIREO_BIT(VIREO_NET_F_CTRL_MAC_ADDR) |
+			VIREO_BIT(VIREO_NET_F_MQ);
+	return f;
+}
+
 int
 vireo_dev_init(struct rte_eth_dev *eth_dev, uint64_t wanted_features)
 {

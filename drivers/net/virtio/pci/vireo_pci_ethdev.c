@@ -143,27 +143,10 @@ vireo_pci_wanted_features(const struct vireo_pci_devargs *da)
 	 * IOMMU (QEMU iommu_platform=on), which is what the IOVAs we give
 	 * it are for; a device offering it refuses a driver that does not
 	 * take it. */
-	uint64_t f = VIREO_BIT(VIREO_F_VERSION_1) |
-		VIREO_BIT(VIREO_F_ANY_LAYOUT) |
-		VIREO_BIT(VIREO_F_ACCESS_PLATFORM) |
-		VIREO_BIT(VIREO_F_INDIRECT_DESC) |
-		VIREO_BIT(VIREO_NET_F_MAC) |
-		VIREO_BIT(VIREO_NET_F_STATUS) |
-		VIREO_BIT(VIREO_NET_F_MTU);
-
-	if (da->packed_vq)
-		f |= VIREO_BIT(VIREO_F_RING_PACKED);
-	if (da->mrg_rxbuf)
-		f |= VIREO_BIT(VIREO_NET_F_MRG_RXBUF);
-	if (da->in_order)
-		f |= VIREO_BIT(VIREO_F_IN_ORDER);
-	if (da->cq)
-		f |= VIREO_BIT(VIREO_NET_F_CTRL_VQ) |
-			VIREO_BIT(VIREO_NET_F_CTRL_RX) |
-			VIREO_BIT(VIREO_NET_F_CTRL_VLAN) |
-			VIREO_BIT(VIREO_NET_F_CTRL_MAC_ADDR) |
-			VIREO_BIT(VIREO_NET_F_MQ);
-	return f;
+	return vireo_wanted_features(VIREO_BIT(VIREO_F_ACCESS_PLATFORM) |
+				     VIREO_BIT(VIREO_NET_F_MTU),
+				     da->packed_vq, da->mrg_rxbuf, da->in_order,
+				     da->cq);
 }
 
 /* ---- link watcher ---- */

@@ -688,27 +688,9 @@ const struct vireo_transport_ops vireo_user_ops = {
 static uint64_t
 vireo_user_wanted_features(const struct vireo_user_devargs *da)
 {
-	uint64_t f = VIREO_BIT(VIREO_F_VERSION_1) |
-		VIREO_BIT(VIREO_F_ANY_LAYOUT) |
-		VIREO_BIT(VIREO_F_INDIRECT_DESC) |
-		VIREO_BIT(VIREO_NET_F_MAC) |
-		VIREO_BIT(VIREO_NET_F_STATUS);
-
-	if (da->packed_vq)
-		f |= VIREO_BIT(VIREO_F_RING_PACKED);
-	if (da->mrg_rxbuf)
-		f |= VIREO_BIT(VIREO_NET_F_MRG_RXBUF);
-	if (da->in_order)
-		f |= VIREO_BIT(VIREO_F_IN_ORDER);
-	if (da->cq)
-		f |= VIREO_BIT(VIREO_NET_F_CTRL_VQ) |
-			VIREO_BIT(VIREO_NET_F_CTRL_RX) |
-			VIREO_BIT(VIREO_NET_F_CTRL_VLAN) |
-			VIREO_BIT(VIREO_NET_F_CTRL_MAC_ADDR) |
-			VIREO_BIT(VIREO_NET_F_MQ);
-	if (da->mtu)
-		f |= VIREO_BIT(VIREO_NET_F_MTU);
-	return f;
+	return vireo_wanted_features(da->mtu ? VIREO_BIT(VIREO_NET_F_MTU) : 0,
+				     da->packed_vq, da->mrg_rxbuf, da->in_order,
+				     da->cq);
 }
 
 static struct vireo_user *
