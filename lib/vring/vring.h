@@ -451,6 +451,37 @@ vireo_vq_used_len(const struct vireo_vq_slot *s, uint32_t *len)
 	return 0;
 }
 
+/*
+ * In order, an entry naming the next buffer (vireo_vq_inorder_singles_*):
+ * hands it out if its length holds, else false, leaving it for
+ * vireo_vq_inorder_begin to judge.
+ */
+static inline bool
+vireo_vq_inorder_hand_out(struct vireo_vq_slot *s, uint32_t len,
+			  void **cookie, uint32_t *len_out)
+{
+	if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0))
+		return false;
+	*cookie = s->cookie;
+	*len_out = len;
+	s->cookie = NULL;
+	return true;
+}
+
+/* The books after 'done' single entries, the last naming 'last_id': as
+ * vireo_vq_inorder_begin and take leave them for batches of one. */
+static inline void
+vireo_vq_inorder_singles_done(struct vireo_vq *vq, uint16_t next,
+			      uint16_t last_id, uint32_t last_len,
+			      uint16_t freed, uint16_t done)
+{
+	vq->inorder_next = next;
+	vq->batch_end = last_id;
+	vq->batch_end_len = last_len;
+	vq->nfree += freed;
+	vq->in_flight -= done;
+}
+
 #include "vring_split.h"
 #include "vring_packed.h"
 
@@ -586,6 +617,19 @@ vireo_vq_reclaim_inorder_part(struct vireo_vq *vq, void **cookies,
 			uint32_t id = 0, len = 0;
 			uint16_t ready = 0;
 
+			/* One buffer per entry first, in a tight loop; the
+			 * entry it stops at is judged below. */
+			rc = layout == VIREO_VQ_SPLIT ?
+				vireo_vq_inorder_singles_split(vq,
+					cookies + done, lens + done, n - done,
+					may_load) :
+				vireo_vq_inorder_singles_packed(vq,
+					cookies + done, lens + done, n - done);
+			if (rc < 0)
+				break;
+			done += rc;
+			if (done == n)
+				break;
 			rc = vireo_vq_fetch(vq, may_load, &id, &len, &ready,
 					    layout);
 			if (rc <= 0)

@@ -228,6 +228,58 @@ vireo_vq_reclaim_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 	return done;
 }
 
+/* In order, entries that each name the next buffer: see
+ * vireo_vq_inorder_singles_split. */
+static inline int
+vireo_vq_inorder_singles_packed(struct vireo_vq *vq, void **cookies,
+				uint32_t *lens, uint16_t n)
+{
+	const struct vireo_packed_desc *ring = vq->packed.ring.desc;
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t pos = vq->last_used, size = vq->size;
+	uint16_t next = vq->inorder_next, done = 0, freed = 0, taken = 0;
+	bool wrap = vq->used_wrap_counter;
+
+	/* Never past what was published: older slots hold old phases;
+	 * within it the next id is outstanding. */
+	if (n > vq->in_flight)
+		n = vq->in_flight;
+	while (done < n) {
+		const struct vireo_packed_desc *d = &ring[pos];
+		/* Acquire: pairs with the device's release store of the
+		 * used flags made after it wrote id and len. */
+		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+		struct vireo_vq_slot *s;
+
+		/* Not used in this phase (not yet, or a lie): begin says. */
+		if (!!(flags & VIRTQ_DESC_F_AVAIL) != wrap ||
+		    !!(flags & VIRTQ_DESC_F_USED) != wrap ||
+		    VIREO_READ_ONCE(d->id) != next)
+			break;
+		s = &slot[next];
+		if (!vireo_vq_inorder_hand_out(s, VIREO_READ_ONCE(d->len),
+					       &cookies[done], &lens[done]))
+			break;
+		taken = next;
+		freed += s->ndesc;
+		/* The device skips the slots of the whole chain (2.8.21). */
+		pos += s->ndesc;
+		if (pos >= size) {
+			pos -= size;
+			wrap = !wrap;
+		}
+		next = next + 1 == size ? 0 : next + 1;
+		done++;
+	}
+	if (done == 0)
+		return 0;
+	vq->last_used = pos;
+	vq->used_wrap_counter = wrap;
+	vireo_vq_inorder_singles_done(vq, next, taken, lens[done - 1], freed,
+				      done);
+	return done;
+}
+
 static inline int
 vireo_vq_fetch_packed(struct vireo_vq *vq, uint32_t *id, uint32_t *len,
 		      uint16_t *ready)

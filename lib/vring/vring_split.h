@@ -222,6 +222,64 @@ vireo_vq_reclaim_split(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 	return done;
 }
 
+/*
+ * In order, the common case: each used entry names the next buffer (the
+ * device completed them one at a time) and needs none of the batch
+ * bookkeeping of vireo_vq_inorder_begin/take.  Takes such entries in
+ * one loop, up to n, and stops at the first that is anything else (a
+ * batch, a bad one) for begin to judge.  Leaves the state begin and take
+ * would leave.  Acquires used->idx as vireo_vq_fetch_split does.
+ */
+static inline int
+vireo_vq_inorder_singles_split(struct vireo_vq *vq, void **cookies,
+			       uint32_t *lens, uint16_t n, bool *may_load)
+{
+	const struct vireo_split_used_elem *used_ring = vq->split.ring.used->ring;
+	struct vireo_vq_slot *slot = vq->slot;
+	uint16_t last = vq->last_used, mask = vq->size - 1;
+	uint16_t next = vq->inorder_next, done = 0, freed = 0, taken = 0;
+	uint16_t count = vq->split.used_idx_seen - last, seen;
+
+	if (count == 0) {
+		if (!*may_load)
+			return 0;
+		*may_load = false;
+		/* Acquire: pairs with the device's release store of
+		 * used->idx made after it wrote the used entries. */
+		seen = __atomic_load_n(&vq->split.ring.used->idx,
+				       __ATOMIC_ACQUIRE);
+		count = seen - last;
+		if (VIREO_UNLIKELY(count > vq->in_flight))
+			return vireo_vq_break(vq, VIREO_VQ_EBADIDX);
+		vq->split.used_idx_seen = seen;
+	}
+	/* Within what is in flight, the next id is outstanding. */
+	if (n > count)
+		n = count;
+	while (done < n) {
+		const struct vireo_split_used_elem *e = &used_ring[last & mask];
+		struct vireo_vq_slot *s;
+
+		if (VIREO_READ_ONCE(e->id) != next)
+			break;
+		s = &slot[next];
+		if (!vireo_vq_inorder_hand_out(s, VIREO_READ_ONCE(e->len),
+					       &cookies[done], &lens[done]))
+			break;
+		taken = next;
+		freed += s->ndesc;
+		next = (next + s->ndesc) & mask;
+		last++;
+		done++;
+	}
+	if (done == 0)
+		return 0;
+	vq->last_used = last;
+	vireo_vq_inorder_singles_done(vq, next, taken, lens[done - 1], freed,
+				      done);
+	return done;
+}
+
 static inline int
 vireo_vq_fetch_split(struct vireo_vq *vq, bool *may_load, uint32_t *id,
 		     uint32_t *len, uint16_t *ready)

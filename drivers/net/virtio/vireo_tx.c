@@ -101,11 +101,16 @@ static __rte_always_inline void
 vireo_tx_hdr_fill(const struct vireo_txq *txq, struct vireo_net_hdr *hdr,
 		  const struct rte_mbuf *m)
 {
-	/* The legacy 10-byte header ends before num_buffers, and in the
-	 * headroom the frame follows it: write nothing past hdr_size. */
-	memset(hdr, 0, VIREO_NET_HDR_LEGACY_SIZE);
-	if (txq->hdr_size > VIREO_NET_HDR_LEGACY_SIZE)
-		hdr->num_buffers = 0;
+	uint64_t zero = 0;
+
+	/* Exactly hdr_size bytes (10 for a legacy device without
+	 * MRG_RXBUF, else 12; the frame may follow at once): two 8-byte
+	 * stores, the first from the start and the second ending at the
+	 * end, cover any size from 8 to 16 without a branch. */
+	RTE_BUILD_BUG_ON(VIREO_NET_HDR_LEGACY_SIZE < sizeof(zero) ||
+			 sizeof(*hdr) > 2 * sizeof(zero));
+	memcpy(hdr, &zero, sizeof(zero));
+	memcpy((char *)hdr + txq->hdr_size - sizeof(zero), &zero, sizeof(zero));
 	if (txq->offload)
 		vireo_tx_offload(hdr, m);
 }
