@@ -20,6 +20,7 @@ import argparse
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -57,7 +58,7 @@ def by_object(outfile):
     return per
 
 
-def measure(driver, path, size, seconds):
+def measure(driver, path, size, seconds, keep=None):
     ws = harness.workspace()
     sock = ws.socket("cg")
     outdir = os.path.join(ws.dir, "callgrind-%s" % driver)
@@ -101,6 +102,10 @@ def measure(driver, path, size, seconds):
     for f in files:
         for obj, n in by_object(f).items():
             per[obj] = per.get(obj, 0) + n
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(f, os.path.join(keep, "%s-%s.%s" % (
+                driver, path.replace(" ", "_"), os.path.basename(f))))
     harness._cleanup_all()
     return packets, per
 
@@ -126,6 +131,8 @@ def main():
     ap.add_argument("--paths", default="split,packed,packed in-order")
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--keep", metavar="DIR",
+                    help="keep the callgrind files there (callgrind_annotate)")
     ap.add_argument("--drivers", default="vireo,dpdk",
                     help="vireo, dpdk or both (the ratio needs both)")
     args = ap.parse_args()
@@ -139,7 +146,7 @@ def main():
         rows = {}
         for driver in drivers:
             rows[driver] = summarise(*measure(driver, path, args.size,
-                                              args.seconds))
+                                              args.seconds, args.keep))
             r = rows[driver]
             print("| %s | %s | %.1f | %.1f | %.1f | %.1f | %d |"
                   % (path, driver, r["virtio PMD"], r["vhost"], r["rest"],
