@@ -157,7 +157,9 @@ class Config:
                     device's 256: the device takes the size we write);
       vhost+modern: mq=on with 2 queue pairs (max_virtqueue_pairs read,
                     the cvq's MQ command sets one pair; the control
-                    queue index follows the pairs).
+                    queue index follows the pairs);
+      loop+modern:  vectorized=1 (a vector data path, as wide as the
+                    guest CPU allows: TCG's -cpu max has AVX2).
     legacy=True is a legacy-only device (disable-modern=on: no virtio
     1.x capabilities, registers in I/O BAR 0), split layout only; its
     queues keep the device's size (a legacy queue size is fixed)."""
@@ -177,6 +179,7 @@ class Config:
         self.host_mtu = 4000 if backend == "loop" else None
         self.queue_size = 0 if (modern or legacy) else 128
         self.queue_pairs = 2 if (backend == "vhost" and modern) else 1
+        self.vectorized = backend == "loop" and modern
 
     @property
     def name(self):
@@ -214,7 +217,8 @@ class Config:
 
     def devargs(self):
         """net_vireo devargs for the guest's -a."""
-        return ",queue_size=%d" % self.queue_size if self.queue_size else ""
+        args = ",queue_size=%d" % self.queue_size if self.queue_size else ""
+        return args + (",vectorized=1" if self.vectorized else "")
 
     def __repr__(self):
         return self.name

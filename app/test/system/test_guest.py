@@ -94,6 +94,11 @@ def _check_probe(g, cfg, text):
     # legacy-only one is driven through the I/O BAR.
     check("%s: using the %s interface" % (guest.PCI_ADDR, iface) in text,
           "%s: %s interface not chosen:\n%s" % (cfg, iface, text[-3000:]))
+    m = re.search(r"data path: [a-z -]+, ([a-z0-9.]+) \(", text)
+    check(m is not None, "%s: no data path logged" % cfg)
+    check((m.group(1) != "scalar") == cfg.vectorized,
+          "%s: data path %s with vectorized=%d" % (cfg, m.group(1),
+                                                   cfg.vectorized))
     m = re.search(r"negotiated features 0x[0-9a-f]+: ([A-Z0-9_ ]+)", text)
     check(m is not None, "%s: no negotiated features logged" % cfg)
     feats = m.group(1).split()

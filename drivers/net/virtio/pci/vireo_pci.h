@@ -106,13 +106,14 @@ struct vireo_pci_devargs {
 	bool mrg_rxbuf;
 	bool in_order;
 	bool cq;
+	bool vectorized;		/* vector data paths allowed */
 	uint16_t queue_size;		/* 0: the device's maximum */
 	uint32_t speed;
 };
 
 #define VIREO_PCI_PARAM_STRING \
 	"packed_vq=<0|1> mrg_rxbuf=<0|1> in_order=<0|1> cq=<0|1> " \
-	"queue_size=<1-32768> speed=<1-400000>"
+	"vectorized=<0|1> queue_size=<1-32768> speed=<1-400000>"
 
 /* The transport state of one port (vireo_dev.transport). */
 struct vireo_pci {

@@ -66,6 +66,7 @@ static const struct vireo_pci_kv vireo_pci_keys[] = {
 	{ "mrg_rxbuf", 0, 1, "0 or 1" },
 	{ "in_order", 0, 1, "0 or 1" },
 	{ "cq", 0, 1, "0 or 1" },
+	{ "vectorized", 0, 1, "0 or 1" },
 	{ "queue_size", 1, 32768, "1 to 32768 (a power of two for the split layout)" },
 	{ "speed", 1, 400000, "link speed in Mbps, 1 to 400000" },
 };
@@ -79,7 +80,8 @@ vireo_pci_devargs_store(struct vireo_pci_devargs *da, unsigned int key,
 	case 1: da->mrg_rxbuf = v; break;
 	case 2: da->in_order = v; break;
 	case 3: da->cq = v; break;
-	case 4: da->queue_size = v; break;
+	case 4: da->vectorized = v; break;
+	case 5: da->queue_size = v; break;
 	default: da->speed = v; break;
 	}
 }
@@ -275,6 +277,7 @@ vireo_pci_probe(struct rte_pci_driver *drv __rte_unused,
 	dev->use_va = false;
 	dev->queue_size = devargs.queue_size;
 	dev->speed = devargs.speed;
+	dev->vectorized_allowed = devargs.vectorized;
 	dev->max_queue_pairs = 1;
 	dev->max_mtu = RTE_ETHER_MTU;
 	rte_eth_random_addr(dev->mac.addr_bytes);
