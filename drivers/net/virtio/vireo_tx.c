@@ -85,20 +85,39 @@ vireo_tx_reclaim(struct vireo_txq *txq, uint16_t want,
 }
 
 /*
+ * What the per-packet Tx work reads of the queue, copied into a local
+ * once per burst: header stores (char stores) may alias anything as far
+ * as the compiler knows, so fields read through txq would be reloaded
+ * after every packet.
+ */
+struct vireo_tx_params {
+	uint16_t hdr_size;
+	uint16_t addr_offset;
+	bool offload;
+};
+
+static __rte_always_inline struct vireo_tx_params
+vireo_tx_params(const struct vireo_txq *txq)
+{
+	return (struct vireo_tx_params){ txq->hdr_size, txq->addr_offset,
+					 txq->offload };
+}
+
+/*
  * Can the header go in front of the data, in the mbuf itself?  Only if
  * the mbuf is ours alone (the headroom of a shared or indirect mbuf is
  * someone else's) and the data is in one segment.
  */
 static __rte_always_inline bool
-vireo_tx_can_push(const struct vireo_txq *txq, const struct rte_mbuf *m)
+vireo_tx_can_push(const struct vireo_tx_params *p, const struct rte_mbuf *m)
 {
 	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
 		rte_mbuf_refcnt_read(m) == 1 &&
-		rte_pktmbuf_headroom(m) >= txq->hdr_size;
+		rte_pktmbuf_headroom(m) >= p->hdr_size;
 }
 
 static __rte_always_inline void
-vireo_tx_hdr_fill(const struct vireo_txq *txq, struct vireo_net_hdr *hdr,
+vireo_tx_hdr_fill(const struct vireo_tx_params *p, struct vireo_net_hdr *hdr,
 		  const struct rte_mbuf *m)
 {
 	uint64_t zero = 0;
@@ -110,28 +129,29 @@ vireo_tx_hdr_fill(const struct vireo_txq *txq, struct vireo_net_hdr *hdr,
 	RTE_BUILD_BUG_ON(VIREO_NET_HDR_LEGACY_SIZE < sizeof(zero) ||
 			 sizeof(*hdr) > 2 * sizeof(zero));
 	memcpy(hdr, &zero, sizeof(zero));
-	memcpy((char *)hdr + txq->hdr_size - sizeof(zero), &zero, sizeof(zero));
-	if (txq->offload)
+	memcpy((char *)hdr + p->hdr_size - sizeof(zero), &zero, sizeof(zero));
+	if (p->offload)
 		vireo_tx_offload(hdr, m);
 }
 
 /* Writes the header into the headroom (the mbuf fields stay as they
  * are, so a packet the ring cannot take is unchanged for the retry). */
 static __rte_always_inline void
-vireo_tx_push_prepare(const struct vireo_txq *txq, struct rte_mbuf *m,
+vireo_tx_push_prepare(const struct vireo_tx_params *p, struct rte_mbuf *m,
 		      struct vireo_buf *buf)
 {
-	vireo_tx_hdr_fill(txq, (struct vireo_net_hdr *)
-			  (rte_pktmbuf_mtod(m, char *) - txq->hdr_size), m);
-	buf->addr = vireo_mbuf_dev_addr(m, txq->addr_offset) + m->data_off -
-		txq->hdr_size;
-	buf->len = m->data_len + txq->hdr_size;
+	vireo_tx_hdr_fill(p, (struct vireo_net_hdr *)
+			  (rte_pktmbuf_mtod(m, char *) - p->hdr_size), m);
+	buf->addr = vireo_mbuf_dev_addr(m, p->addr_offset) + m->data_off -
+		p->hdr_size;
+	buf->len = m->data_len + p->hdr_size;
 }
 
 /* Header in our slot memory, then the segments: indirect or chained. */
 static __rte_noinline int
 vireo_tx_gather(struct vireo_txq *txq, struct rte_mbuf *m)
 {
+	const struct vireo_tx_params p = vireo_tx_params(txq);
 	struct vireo_buf bufs[VIREO_TX_MAX_SEGS + 1];
 	struct vireo_vq *vq = &txq->q.vq;
 	uint16_t id = vireo_vq_next_id(vq);
@@ -146,7 +166,7 @@ vireo_tx_gather(struct vireo_txq *txq, struct rte_mbuf *m)
 			     VIREO_TX_MAX_SEGS);
 		return VIREO_VQ_EINVAL;
 	}
-	vireo_tx_hdr_fill(txq, &txq->slot_mem[id].hdr, m);
+	vireo_tx_hdr_fill(&p, &txq->slot_mem[id].hdr, m);
 	bufs[0].addr = txq->slot_mem_iova +
 		(uint64_t)id * sizeof(struct vireo_tx_slot_mem);
 	bufs[0].len = txq->hdr_size;
@@ -165,6 +185,7 @@ static __rte_always_inline uint16_t
 vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
 	       const enum vireo_vq_layout layout)
 {
+	const struct vireo_tx_params params = vireo_tx_params(txq);
 	struct vireo_buf bufs[VIREO_TX_PUSH_BATCH];
 	struct vireo_vq *vq = &txq->q.vq;
 	uint64_t bytes = 0;
@@ -191,13 +212,14 @@ vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
 		/* A run of packets that carry their header in front: one
 		 * descriptor each, added together. */
 		for (run = 0; i + run < n && run < VIREO_TX_PUSH_BATCH &&
-		     vireo_tx_can_push(txq, pkts[i + run]); run++)
-			vireo_tx_push_prepare(txq, pkts[i + run], &bufs[run]);
+		     vireo_tx_can_push(&params, pkts[i + run]); run++)
+			vireo_tx_push_prepare(&params, pkts[i + run],
+					      &bufs[run]);
 		if (run > 0) {
 			added = vireo_dp_add1_burst(vq, bufs,
 					(void *const *)&pkts[i], run, 0, layout);
 			for (uint16_t k = 0; k < added; k++)
-				bytes += bufs[k].len - txq->hdr_size;
+				bytes += bufs[k].len - params.hdr_size;
 			i += added;
 			if (added < run)
 				break;	/* ring full: the app retries the rest */
