@@ -848,6 +848,41 @@ vireo_vq_last_used(const struct vireo_vq *vq)
 	return vq->last_used;
 }
 
+/*
+ * Where the next used entry will be, in the encoding of
+ * vireo_vq_resume_base (split: the free-running used index; packed: the
+ * slot with the used wrap counter in bit 15).
+ */
+static inline uint16_t
+vireo_vq_used_position(const struct vireo_vq *vq)
+{
+	if (vq->layout == VIREO_VQ_SPLIT)
+		return vq->last_used;
+	return vq->last_used |
+		(uint16_t)vq->used_wrap_counter << VIRTQ_EVENT_WRAP_SHIFT;
+}
+
+/*
+ * How many one-slot used entries from position 'from' to position 'to'
+ * (both as vireo_vq_used_position gives them); a position behind 'from'
+ * reads as more than the ring size.
+ */
+static inline uint32_t
+vireo_vq_used_distance(const struct vireo_vq *vq, uint16_t from, uint16_t to)
+{
+	uint32_t lap = 2u * vq->size, a, b;
+
+	if (vq->layout == VIREO_VQ_SPLIT)
+		return (uint16_t)(to - from);
+	/* Packed: a slot counts twice per lap of the wrap counter, which
+	 * starts at 1: phase 1 first, then phase 0. */
+	a = (from & VIRTQ_EVENT_OFF_MASK) +
+		(from >> VIRTQ_EVENT_WRAP_SHIFT ? 0 : vq->size);
+	b = (to & VIRTQ_EVENT_OFF_MASK) +
+		(to >> VIRTQ_EVENT_WRAP_SHIFT ? 0 : vq->size);
+	return (b + lap - a) % lap;
+}
+
 static inline bool
 vireo_vq_used_wrap_counter(const struct vireo_vq *vq)
 {

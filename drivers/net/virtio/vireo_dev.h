@@ -52,6 +52,8 @@ struct vireo_queue {
 	uint8_t kind;			/* enum vireo_queue_kind */
 	bool started;			/* rings handed to the device */
 	uint32_t device_gen;		/* bumped when a (new) device gets the ring */
+	uint16_t handover_pos;		/* where that device's first used entry
+					 * goes (vireo_vq_used_position) */
 	struct vireo_dev *dev;
 	const struct rte_memzone *ring_mz;
 	uint64_t ring_iova;		/* address the device uses for the ring */
@@ -85,7 +87,12 @@ struct vireo_rxq {
 	struct rte_mbuf *partial_head;
 	struct rte_mbuf *partial_tail;
 	uint16_t partial_left;		/* buffers still to come */
-	uint32_t partial_gen;		/* q.device_gen its first buffer came in */
+	bool partial_old;		/* begun before a hand-over not yet met */
+	/* A hand-over (q.device_gen moved) whose first new used entry the
+	 * data path has not reached yet, at q.handover_pos. */
+	uint32_t seen_gen;
+	uint16_t boundary;
+	bool boundary_pending;
 	struct vireo_queue_stats stats;
 };
 

@@ -318,6 +318,9 @@ vireo_rxq_drain(struct vireo_rxq *rxq)
 	rxq->partial_head = NULL;
 	rxq->partial_tail = NULL;
 	rxq->partial_left = 0;
+	rxq->partial_old = false;
+	/* the ring starts over: a pending hand-over point means nothing */
+	rxq->boundary_pending = false;
 }
 
 static void

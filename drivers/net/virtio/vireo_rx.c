@@ -39,6 +39,9 @@ vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
 	/* The header goes at the end of the headroom, the frame where
 	 * mbuf data normally starts. */
 	const uint16_t lead = RTE_PKTMBUF_HEADROOM - rxq->hdr_size;
+	/* Read once (stores to bufs[] might alias rxq for the compiler). */
+	const uint16_t addr_offset = rxq->addr_offset;
+	const uint32_t buf_len = rxq->buf_len;
 
 	while (want > 0) {
 		chunk = RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX);
@@ -51,8 +54,8 @@ vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
 		}
 		for (i = 0; i < chunk; i++) {
 			bufs[i].addr = vireo_mbuf_dev_addr(fresh[i],
-							   rxq->addr_offset) + lead;
-			bufs[i].len = rxq->buf_len;
+							   addr_offset) + lead;
+			bufs[i].len = buf_len;
 		}
 		added = vireo_dp_add1_burst(&rxq->q.vq, bufs,
 					    (void *const *)fresh, chunk,
@@ -159,6 +162,11 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	uint32_t lens[VIREO_RX_BURST_MAX];
 	uint64_t bytes = 0, ready;
 	uint16_t got, i, kept = 0;
+	/* Read once: the mbuf stores below might alias rxq for the
+	 * compiler, which would then reload these per frame. */
+	const uint32_t hdr_size = rxq->hdr_size;
+	const bool offload = rxq->csum_offload || rxq->lro;
+	const bool vlan_strip = rxq->vlan_strip;
 
 	got = vireo_rx_take(rxq, pkts, lens,
 			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout);
@@ -169,19 +177,19 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = lens[i];
 
-		if (unlikely(len <= rxq->hdr_size)) {
+		if (unlikely(len <= hdr_size)) {
 			/* A device may complete a buffer with nothing in
 			 * it; a frame without a header is no frame. */
 			rxq->stats.errors++;
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		len -= rxq->hdr_size;
+		len -= hdr_size;
 		if (!(ready >> i & 1))
 			vireo_rx_init_mbuf(rxq, m, len);
-		if (rxq->csum_offload || rxq->lro)
+		if (unlikely(offload))
 			vireo_rx_offload(m, vireo_rx_hdr(rxq, m), rxq->lro);
-		if (rxq->vlan_strip)
+		if (unlikely(vlan_strip))
 			rte_vlan_strip(m);
 		bytes += len;
 		pkts[kept++] = m;
@@ -195,33 +203,82 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
  * buffers the frame took; they come back consecutively.  A frame whose
  * buffers are not all used yet waits in rxq->partial_* for the next call.
  */
+static __rte_always_inline void
+vireo_rx_drop_partial(struct vireo_rxq *rxq)
+{
+	rte_pktmbuf_free(rxq->partial_head);
+	rxq->partial_head = NULL;
+	rxq->partial_tail = NULL;
+	rxq->partial_left = 0;
+	rxq->stats.errors++;
+}
+
+/*
+ * After a hand-over (another device got the ring), where in this burst
+ * of 'got' buffers, taken from used position 'start', the new device's
+ * first one is: 'got' when not in it (all older, or no hand-over
+ * pending).  *before says whether a hand-over is pending at all.
+ */
+static __rte_always_inline uint16_t
+vireo_rx_boundary(struct vireo_rxq *rxq, uint16_t start, uint16_t got,
+		  bool *before)
+{
+	/* Acquire, after the ring reads of the take: a buffer of the new
+	 * device seen there means this sees its generation (bumped before
+	 * that device had the ring), with handover_pos. */
+	uint32_t gen = __atomic_load_n(&rxq->q.device_gen, __ATOMIC_ACQUIRE);
+	uint32_t k;
+
+	if (unlikely(gen != rxq->seen_gen)) {
+		rxq->seen_gen = gen;
+		rxq->boundary = __atomic_load_n(&rxq->q.handover_pos,
+						__ATOMIC_RELAXED);
+		rxq->boundary_pending = true;
+		if (rxq->partial_head != NULL)
+			rxq->partial_old = true;
+	}
+	*before = rxq->boundary_pending;
+	if (likely(!rxq->boundary_pending))
+		return got;
+	/* Rx buffers take one slot each: buffer i sat at start + i. */
+	k = vireo_vq_used_distance(&rxq->q.vq, start, rxq->boundary);
+	if (k > rxq->q.vq.size)
+		k = 0;			/* passed already: all new */
+	if (k >= got)
+		return got;		/* not reached yet */
+	rxq->boundary_pending = false;
+	return (uint16_t)k;
+}
+
+/*
+ * Mergeable buffers (5.1.6.3.2): the first buffer's header says how many
+ * buffers the frame took; they come back consecutively.  A frame whose
+ * buffers are not all used yet waits in rxq->partial_* for the next call.
+ */
 static __rte_always_inline uint16_t
 vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 		   const enum vireo_vq_layout layout)
 {
 	struct rte_mbuf *bufs[VIREO_RX_BURST_MAX];
 	uint32_t lens[VIREO_RX_BURST_MAX];
-	/* read before the ring: buffers taken after it may only be older */
-	uint32_t gen = __atomic_load_n(&rxq->q.device_gen, __ATOMIC_ACQUIRE);
+	uint16_t start = vireo_vq_used_position(&rxq->q.vq);
 	uint64_t bytes = 0;
-	uint16_t got, i, done = 0;
+	uint16_t got, i, done = 0, cut;
+	bool before;
 
-	/* The device that began the waiting frame is gone (the transport
-	 * gave the ring to another): its other buffers never come, and the
-	 * next buffer is a new frame's.  Drop it, count it. */
-	if (unlikely(rxq->partial_head != NULL && rxq->partial_gen != gen)) {
-		rte_pktmbuf_free(rxq->partial_head);
-		rxq->partial_head = NULL;
-		rxq->partial_tail = NULL;
-		rxq->partial_left = 0;
-		rxq->stats.errors++;
-	}
 	got = vireo_rx_take(rxq, bufs, lens,
 			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout);
+	/* From bufs[cut] on, buffers come from a device newer than any
+	 * frame begun before it: such a frame's other buffers never come
+	 * (its device is gone), and that buffer starts a new frame. */
+	cut = vireo_rx_boundary(rxq, start, got, &before);
 	for (i = 0; i < got; i++) {
 		struct rte_mbuf *m = bufs[i];
 		uint32_t len = lens[i];
 
+		if (unlikely(i == cut && rxq->partial_head != NULL &&
+			     rxq->partial_old))
+			vireo_rx_drop_partial(rxq);
 		if (rxq->partial_head == NULL) {
 			const struct vireo_net_hdr *hdr = vireo_rx_hdr(rxq, m);
 			uint16_t nbufs = hdr->num_buffers;
@@ -241,7 +298,8 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 			rxq->partial_head = m;
 			rxq->partial_tail = m;
 			rxq->partial_left = nbufs - 1;
-			rxq->partial_gen = gen;
+			/* begun by a device a pending hand-over replaces */
+			rxq->partial_old = before && i < cut;
 		} else {
 			struct rte_mbuf *head = rxq->partial_head;
 

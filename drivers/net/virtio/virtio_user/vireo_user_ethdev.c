@@ -142,18 +142,22 @@ vireo_user_ring_to_backend(struct vireo_user *vu, uint16_t index)
 	struct vireo_user_queue *uq = &vu->queues[index];
 	struct vireo_queue *q = uq->q;
 	uint64_t desc, driver, device;
+	uint32_t base;
 	int ret;
 
 	vireo_vq_addresses(&q->vq, &desc, &driver, &device);
-	/* A new device: an Rx frame the old one began is never finished
-	 * (the data path drops it instead of completing it with the new
-	 * device's buffers). */
+	base = vireo_vq_resume_base(&q->vq);
+	/* A new device, whose used entries start at base: an Rx frame the
+	 * old one began and had not finished by then never is (the data
+	 * path drops it there instead of completing it with the new
+	 * device's buffers).  Release: the position is in place for whoever
+	 * acquires the new generation. */
+	__atomic_store_n(&q->handover_pos, (uint16_t)base, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&q->device_gen, 1, __ATOMIC_RELEASE);
 	ret = vireo_vhost_user_set_vring_call(&vu->conn, index, uq->call_fd);
 	if (ret == 0)
 		ret = vireo_vhost_user_set_vring(&vu->conn, index, q->size,
-						 desc, driver, device, 0,
-						 vireo_vq_resume_base(&q->vq));
+						 desc, driver, device, 0, base);
 	if (ret == 0)
 		ret = vireo_vhost_user_set_vring_kick(&vu->conn, index,
 						      uq->kick_fd);
