@@ -16,7 +16,8 @@ twocore  backend testpmd on CPU 0, virtio testpmd on CPU 1: virtio txonly
          (start tx_first 32): Mpps per direction.  Bimodal on these VMs:
          report medians over >= 5 alternating runs and the spread.
 
-Writes <out>/bench.json, <out>/bench.md and <out>/bench.png.
+Writes <out>/bench.json, <out>/bench.md, <out>/bench.rst (for the guide)
+and <out>/bench.png.
 """
 
 import argparse
@@ -207,6 +208,56 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
+def rst(report):
+    """The same tables as markdown(), as RST list-tables for the guide
+    (doc/guides/nics/vireo_bench.inc is this file, copied)."""
+    m = report["machine"]
+    out = [".. SPDX-License-Identifier: BSD-3-Clause",
+           "   Copyright(c) 2026 The Vireo Authors",
+           "",
+           ".. Written by devtools/bench.py (bench.rst); do not edit.",
+           "",
+           "Run of %s on %s (%d CPUs, kernel %s), memory mode %s, %d runs "
+           "of each driver, alternating." % (report["date"], m["cpu"],
+                                             m["cpus"], m["kernel"],
+                                             m["memory_mode"], report["runs"]),
+           ""]
+
+    def table(title, head, rows):
+        out.extend([".. list-table:: " + title, "   :header-rows: 1", ""])
+        for r in [head] + rows:
+            out.append("   * - " + r[0])
+            out.extend("     - " + c for c in r[1:])
+        out.append("")
+
+    def cell(x, fmt):
+        return (fmt + " (" + fmt + " to " + fmt + ")") % (
+            x["median"], x["min"], x["max"]) if x else "-"
+
+    if report.get("onecore"):
+        rows = []
+        for row in report["onecore"]:
+            v, d = row["vireo"], row["dpdk"]
+            rows.append([row["path"], str(row["size"]), cell(v, "%.1f"),
+                         cell(d, "%.1f"),
+                         "%.2f" % (v["median"] / d["median"])
+                         if v and d else "-"])
+        table("One core: CPU cycles per forwarded packet (ratio = Vireo / "
+              "DPDK, lower is better)",
+              ["path", "bytes", "Vireo", "DPDK", "ratio"], rows)
+    if report.get("twocore"):
+        rows = []
+        for row in report["twocore"]:
+            v, d = row["vireo"], row["dpdk"]
+            rows.append([row["path"], row["case"], cell(v, "%.2f"),
+                         cell(d, "%.2f"),
+                         "%.2f" % (v["median"] / d["median"])
+                         if v and d and d["median"] else "-"])
+        table("Two cores: Mpps (ratio = Vireo / DPDK, higher is better)",
+              ["path", "bytes, direction", "Vireo", "DPDK", "ratio"], rows)
+    return "\n".join(out)
+
+
 def chart(report, path, data=None):
     try:
         import matplotlib
@@ -312,9 +363,11 @@ def main():
     md = markdown(report)
     with open(os.path.join(args.out, "bench.md"), "w") as f:
         f.write(md)
+    with open(os.path.join(args.out, "bench.rst"), "w") as f:
+        f.write(rst(report))
     chart(report, os.path.join(args.out, "bench.png"))
     print(md)
-    print("written: %s/bench.{json,md,png}" % args.out)
+    print("written: %s/bench.{json,md,rst,png}" % args.out)
     return 0
 
 

@@ -133,6 +133,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--keep", metavar="DIR",
                     help="keep the callgrind files there (callgrind_annotate)")
+    ap.add_argument("--rst", metavar="FILE",
+                    help="also write the comparison as an RST list-table")
     ap.add_argument("--drivers", default="vireo,dpdk",
                     help="vireo, dpdk or both (the ratio needs both)")
     args = ap.parse_args()
@@ -142,6 +144,7 @@ def main():
     print("| path (%d B) | driver | virtio PMD | vhost | rest | total "
           "| packets |" % args.size)
     print("|---|---|---|---|---|---|---|")
+    table = []
     for path in paths:
         rows = {}
         for driver in drivers:
@@ -153,10 +156,35 @@ def main():
                      r["total"], r["packets"]), flush=True)
         if len(rows) < 2:
             continue
+        table.append((path, rows["vireo"], rows["dpdk"]))
         print("| %s | ratio | %.2f | | | %.2f | |"
               % (path, rows["vireo"]["virtio PMD"] /
                  rows["dpdk"]["virtio PMD"],
                  rows["vireo"]["total"] / rows["dpdk"]["total"]), flush=True)
+    if args.rst:
+        write_rst(args.rst, args.size, table)
+
+
+def write_rst(path, size, table):
+    head = ["path", "Vireo PMD", "DPDK PMD", "PMD ratio", "vhost side",
+            "Vireo total", "DPDK total", "total ratio"]
+    out = [".. SPDX-License-Identifier: BSD-3-Clause",
+           "   Copyright(c) 2026 The Vireo Authors", "",
+           ".. Written by devtools/callgrind.py --rst; do not edit.", "",
+           ".. list-table:: Instructions per forwarded packet, %d bytes "
+           "(callgrind)" % size,
+           "   :header-rows: 1", ""]
+    rows = [head]
+    for name, v, d in table:
+        rows.append([name, "%.1f" % v["virtio PMD"], "%.1f" % d["virtio PMD"],
+                     "%.2f" % (v["virtio PMD"] / d["virtio PMD"]),
+                     "%.1f" % v["vhost"], "%.1f" % v["total"],
+                     "%.1f" % d["total"], "%.2f" % (v["total"] / d["total"])])
+    for r in rows:
+        out.append("   * - " + r[0])
+        out.extend("     - " + c for c in r[1:])
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
 
 
 if __name__ == "__main__":
