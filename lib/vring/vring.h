@@ -396,6 +396,17 @@ vireo_vq_slot_fill(struct vireo_vq *vq, uint16_t id, void *cookie,
 	vq->staged_descs += ndesc;
 }
 
+/* Accounting after 'n' one-descriptor buffers were added in a burst,
+ * the free list now starting at 'free_head'. */
+static inline void
+vireo_vq_added1(struct vireo_vq *vq, uint16_t n, uint16_t free_head)
+{
+	vq->free_head = free_head;
+	vq->nfree -= n;
+	vq->staged_bufs += n;
+	vq->staged_descs += n;
+}
+
 /* Why an add cannot take 'ndesc' descriptors now, or 0 if it can. */
 static inline int
 vireo_vq_add_check(const struct vireo_vq *vq, uint16_t ndesc, void *cookie)

@@ -125,12 +125,8 @@ vireo_vq_add1_burst_packed(struct vireo_vq *vq, const struct vireo_buf *bufs,
 	vq->packed.next_avail = pos;
 	vq->packed.avail_wrap_counter = wrap;
 	vq->packed.avail_used_flags = bits;
-	n = i;
-	vq->free_head = free_head;
-	vq->nfree -= n;
-	vq->staged_bufs += n;
-	vq->staged_descs += n;
-	return n;
+	vireo_vq_added1(vq, i, free_head);
+	return i;
 }
 
 /*

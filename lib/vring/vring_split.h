@@ -114,12 +114,8 @@ vireo_vq_add1_burst_split(struct vireo_vq *vq, const struct vireo_buf *bufs,
 		avail_ring[avail_idx++ & mask] = head;
 	}
 	vq->split.avail_idx = avail_idx;
-	n = i;
-	vq->free_head = free_head;
-	vq->nfree -= n;
-	vq->staged_bufs += n;
-	vq->staged_descs += n;
-	return n;
+	vireo_vq_added1(vq, i, free_head);
+	return i;
 }
 
 /*

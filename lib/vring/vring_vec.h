@@ -190,10 +190,7 @@ vireo_vec_fill4(struct vireo_vq *vq, const uint16_t *id,
 		s->buflen = flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0;
 		s->ndesc = 1;
 	}
-	vq->free_head = free_head;
-	vq->nfree -= VIREO_VEC_BATCH;
-	vq->staged_bufs += VIREO_VEC_BATCH;
-	vq->staged_descs += VIREO_VEC_BATCH;
+	vireo_vq_added1(vq, VIREO_VEC_BATCH, free_head);
 }
 
 /*
