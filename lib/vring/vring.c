@@ -224,6 +224,11 @@ vireo_vq_set_base(struct vireo_vq *vq, uint32_t base)
 		vireo_packed_avail_bits(vq->packed.avail_wrap_counter);
 	vq->last_used = vq->packed.next_avail;
 	vq->used_wrap_counter = vq->packed.avail_wrap_counter;
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER) {
+		/* in order ids are ring slots: the next one is here */
+		vq->free_head = vq->packed.next_avail;
+		vq->inorder_next = vq->packed.next_avail;
+	}
 	return 0;
 }
 
@@ -454,7 +459,7 @@ vireo_vq_add_chain_split(struct vireo_vq *vq, const struct vireo_buf *bufs,
 		d->addr = bufs[i].addr;
 		d->len = bufs[i].len;
 		d->flags = vireo_chain_flags(i, nr, n);
-		idx = vq->slot[idx].next;
+		idx = vireo_split_next_free(vq, idx);
 		d->next = idx;	/* ignored by the device without F_NEXT */
 	}
 	vq->free_head = idx;
@@ -466,7 +471,7 @@ static void
 vireo_vq_add_chain_packed(struct vireo_vq *vq, const struct vireo_buf *bufs,
 			  uint16_t nr, uint16_t n, uint32_t buflen, void *cookie)
 {
-	uint16_t id = vireo_packed_take_id(vq), i;
+	uint16_t id = vireo_packed_take_id(vq, n), i;
 	struct vireo_packed_desc *d;
 
 	for (i = 0; i < n; i++) {

@@ -43,6 +43,9 @@
  */
 #define VIREO_HOT		static inline __attribute__((always_inline))
 
+/* &p[i], or NULL for an optional output array not given. */
+#define VIREO_AT(p, i)		((p) != NULL ? (p) + (i) : NULL)
+
 /* One read of shared memory the peer may change at any time. */
 #define VIREO_READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 /* One store the peer may read at any time (no tearing, no merging). */
@@ -202,6 +205,35 @@ struct vireo_vq {
 	void *ring_mem;
 	uint64_t ring_iova;
 	uint64_t err_count[VIREO_VQ_ERR_SLOTS];
+};
+
+/*
+ * A run of one-descriptor adds (vireo_vq_run_begin/add/end): what the
+ * adds read and move, copied out of the vq so that the caller's loop
+ * keeps it in registers.  Stores into the ring and the slots may alias
+ * any uint16_t of the vq as far as the compiler knows; a local copy
+ * whose address never escapes cannot be aliased, so nothing here is
+ * reloaded after each descriptor written.
+ */
+struct vireo_vq_run {
+	union {
+		struct vireo_split_desc *split;
+		struct vireo_packed_desc *packed;
+	} desc;
+	struct vireo_vq_slot *slot;
+	uint16_t *avail;	/* split: the avail ring */
+	/* 32 bits wide: no zero extension at each use */
+	uint32_t size;
+	uint32_t pos;		/* split: avail index; packed: next ring slot */
+	uint32_t start;		/* pos at begin (how far it went says how
+				 * many were added: no count to carry) */
+	uint32_t id;		/* buffer id (split: head) the next add takes;
+				 * packed in order: pos */
+	uint32_t bits;		/* packed: AVAIL/USED bits of the phase */
+	uint32_t start_bits;	/* packed: bits at begin */
+	uint32_t held_flags;	/* packed: flags of the withheld first head */
+	bool hold;		/* packed: the next add is the first head since
+				 * the last publish: withhold its flags */
 };
 
 /* Sizes, layout, setup (vring.c). */
@@ -391,9 +423,27 @@ vireo_vq_slot_fill(struct vireo_vq *vq, uint16_t id, void *cookie,
 	s->cookie = cookie;
 	s->buflen = buflen;
 	s->ndesc = ndesc;
+	/* as vireo_vq_slot_fill1; a split chain's head keeps its link */
+	if (ndesc == 1)
+		s->next = 0;
 	vq->nfree -= ndesc;
 	vq->staged_bufs++;
 	vq->staged_descs += ndesc;
+}
+
+/*
+ * Records a one-descriptor buffer in its slot: two stores.  While a
+ * buffer is out its slot's link is unused (a one-descriptor buffer has
+ * no chain to link; the reclaim relinks the slot), so buflen, ndesc and
+ * the link go as one word.
+ */
+static inline void
+vireo_vq_slot_fill1(struct vireo_vq_slot *s, void *cookie, uint32_t buflen)
+{
+	s->cookie = cookie;
+	s->buflen = buflen;
+	s->ndesc = 1;
+	s->next = 0;
 }
 
 /* Accounting after 'n' one-descriptor buffers were added in a burst,
@@ -431,14 +481,17 @@ vireo_vq_published(struct vireo_vq *vq, uint16_t events)
 	vq->staged_descs = 0;
 }
 
-/* In-order: the id the device completes after 'id'. */
+/*
+ * In-order: the id the device completes after 'id'.  In order a buffer's
+ * id is where its first descriptor sits, in both layouts (split: the
+ * head's index in the table; packed: its ring slot), so the next id is
+ * past the buffer's descriptors.
+ */
 VIREO_HOT uint16_t
 vireo_vq_inorder_successor(const struct vireo_vq *vq, uint16_t id,
-			   const enum vireo_vq_layout layout)
+			   const enum vireo_vq_layout layout __attribute__((unused)))
 {
-	/* split ids are head descriptors, packed ids are one per buffer */
-	uint16_t step = layout == VIREO_VQ_SPLIT ? vq->slot[id].ndesc : 1;
-	uint32_t next = (uint32_t)id + step;
+	uint32_t next = (uint32_t)id + vq->slot[id].ndesc;
 
 	return next >= vq->size ? next - vq->size : next;
 }
@@ -462,33 +515,27 @@ vireo_vq_used_len(const struct vireo_vq_slot *s, uint32_t *len)
 	return 0;
 }
 
-/*
- * In order, an entry naming the next buffer (vireo_vq_inorder_singles_*):
- * hands it out if its length holds, else false, leaving it for
- * vireo_vq_inorder_begin to judge.
- */
-static inline bool
-vireo_vq_inorder_hand_out(struct vireo_vq_slot *s, uint32_t len,
-			  void **cookie, uint32_t *len_out)
+/* The code of a used entry (id, len) that names no buffer it may, or 0:
+ * the checks of the reclaim loops, in their order. */
+static inline int
+vireo_vq_judge_entry(const struct vireo_vq *vq, uint32_t id, uint32_t len)
 {
-	if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0))
-		return false;
-	*cookie = s->cookie;
-	*len_out = len;
-	s->cookie = NULL;
-	return true;
+	if (id >= vq->size)
+		return VIREO_VQ_EBADID;
+	if (vq->slot[id].cookie == NULL)
+		return VIREO_VQ_ENOTPOSTED;
+	if (vireo_vq_used_len(&vq->slot[id], &len) != 0)
+		return VIREO_VQ_EBADLEN;
+	return 0;
 }
 
-/* The books after 'done' single entries, the last naming 'last_id': as
- * vireo_vq_inorder_begin and take leave them for batches of one. */
+/* The books after 'done' single entries (batch_end and batch_end_len
+ * mean something only while a batch is open). */
 static inline void
 vireo_vq_inorder_singles_done(struct vireo_vq *vq, uint16_t next,
-			      uint16_t last_id, uint32_t last_len,
 			      uint16_t freed, uint16_t done)
 {
 	vq->inorder_next = next;
-	vq->batch_end = last_id;
-	vq->batch_end_len = last_len;
 	vq->nfree += freed;
 	vq->in_flight -= done;
 }
@@ -534,15 +581,15 @@ vireo_vq_inorder_begin(struct vireo_vq *vq, uint32_t id, uint32_t len,
 	if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0))
 		return vireo_vq_break(vq, VIREO_VQ_EBADLEN);
 	if (id != vq->inorder_next) {
-		if (layout == VIREO_VQ_PACKED ||
-		    vq->size - vq->nfree == vq->in_flight) {
-			/* One id step per buffer: the distance says it. */
+		if (vq->size - vq->nfree - vq->staged_descs == vq->in_flight) {
+			/* Every buffer out is one descriptor, one id step:
+			 * the distance says it. */
 			dist = id >= vq->inorder_next ? id - vq->inorder_next :
 				id + vq->size - vq->inorder_next;
 			if (VIREO_UNLIKELY(dist >= ready))
 				return vireo_vq_break(vq, VIREO_VQ_EORDER);
 		} else {
-			/* Split chains: id must be a head we posted. */
+			/* Chains out: id must be a head we posted. */
 			walk = vq->inorder_next;
 			for (steps = 1; steps < ready && walk != id; steps++)
 				walk = vireo_vq_inorder_successor(vq, walk,
@@ -560,53 +607,79 @@ vireo_vq_inorder_begin(struct vireo_vq *vq, uint32_t id, uint32_t len,
 /*
  * Hands out up to n buffers of the open batch, oldest first.  The
  * device wrote no length for the ones before the last: they report what
- * was posted (0 for Tx, the buffer size for Rx).
+ * was posted (0 for Tx, the buffer size for Rx).  @lens may be NULL.
  */
 VIREO_HOT uint16_t
 vireo_vq_inorder_take(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 		      uint16_t n, const enum vireo_vq_layout layout)
 {
 	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t id = vq->inorder_next, pos = vq->last_used;
-	uint16_t size = vq->size, end = vq->batch_end, k = 0, freed = 0;
-	bool wrap = vq->used_wrap_counter;
+	const uint32_t size = vq->size, end = vq->batch_end;
+	uint32_t id = vq->inorder_next, pos = vq->last_used, k = 0, freed = 0;
+	bool wrap = vq->used_wrap_counter, last = false;
 
-	while (k < n) {
+	/* Every buffer out one descriptor (the data path's case): the
+	 * batch is the next (distance + 1) ids, one slot each. */
+	if (vq->size - vq->nfree - vq->staged_descs == vq->in_flight) {
+		uint32_t left = (end >= id ? end - id : end + size - id) + 1;
+
+		k = left <= n ? left : n;
+		last = k == left;
+		for (uint32_t i = 0; i < k; i++) {
+			cookies[i] = slot[id].cookie;
+			if (lens != NULL)
+				lens[i] = slot[id].buflen;
+			slot[id].cookie = NULL;
+			if (VIREO_UNLIKELY(++id == size))
+				id = 0;
+		}
+		freed = k;
+		pos += k;
+		if (layout == VIREO_VQ_PACKED && pos >= size) {
+			pos -= size;
+			wrap = !wrap;
+		}
+	}
+	while (k < n && !last) {
 		struct vireo_vq_slot *s = &slot[id];
-		uint16_t ndesc = s->ndesc;
-		bool last = id == end;
+		uint32_t ndesc = s->ndesc;
 
+		last = id == end;
 		cookies[k] = s->cookie;
-		lens[k] = last ? vq->batch_end_len : s->buflen;
+		if (lens != NULL)
+			lens[k] = s->buflen;
 		s->cookie = NULL;
 		k++;
 		freed += ndesc;
+		/* ids are first descriptors: the next is past this one */
+		id += ndesc;
+		if (VIREO_UNLIKELY(id >= size))
+			id -= size;
 		/* split: one used entry per buffer; packed: the device
 		 * skips the slots of the whole chain (2.8.21) */
 		if (layout == VIREO_VQ_SPLIT) {
 			pos++;
-			id = (id + ndesc) & (size - 1);
 		} else {
 			pos += ndesc;
-			if (pos >= size) {
+			if (VIREO_UNLIKELY(pos >= size)) {
 				pos -= size;
 				wrap = !wrap;
 			}
-			id = id + 1 == size ? 0 : id + 1;
 		}
-		if (last) {
-			vq->batch_pending = false;
-			break;
-		}
+	}
+	if (last) {
+		vq->batch_pending = false;
+		if (lens != NULL)
+			lens[k - 1] = vq->batch_end_len;
 	}
 	/* The free list is never relinked in order: ids stay in ring
 	 * order, so only the counts move. */
-	vq->inorder_next = id;
-	vq->last_used = pos;
+	vq->inorder_next = (uint16_t)id;
+	vq->last_used = (uint16_t)pos;
 	vq->used_wrap_counter = wrap;
 	vq->nfree += freed;
 	vq->in_flight -= k;
-	return k;
+	return (uint16_t)k;
 }
 
 /*
@@ -632,10 +705,10 @@ vireo_vq_reclaim_inorder_part(struct vireo_vq *vq, void **cookies,
 			 * entry it stops at is judged below. */
 			rc = layout == VIREO_VQ_SPLIT ?
 				vireo_vq_inorder_singles_split(vq,
-					cookies + done, lens + done, n - done,
+					cookies + done, VIREO_AT(lens, done), n - done,
 					may_load) :
 				vireo_vq_inorder_singles_packed(vq,
-					cookies + done, lens + done, n - done);
+					cookies + done, VIREO_AT(lens, done), n - done);
 			if (rc < 0)
 				break;
 			done += rc;
@@ -649,7 +722,7 @@ vireo_vq_reclaim_inorder_part(struct vireo_vq *vq, void **cookies,
 			if (rc < 0)
 				break;
 		}
-		done += vireo_vq_inorder_take(vq, cookies + done, lens + done,
+		done += vireo_vq_inorder_take(vq, cookies + done, VIREO_AT(lens, done),
 					      n - done, layout);
 	}
 	/* Buffers taken before a bad entry are returned now; the error
@@ -675,19 +748,31 @@ vireo_vq_reclaim_inorder(struct vireo_vq *vq, void **cookies, uint32_t *lens,
  * used slot sits depends on the buffer this one names.
  */
 VIREO_HOT int
-vireo_vq_get_used_burst_layout(struct vireo_vq *vq, void **cookies,
-			       uint32_t *lens, uint16_t n,
-			       const enum vireo_vq_layout layout)
+vireo_vq_get_used_burst_mode(struct vireo_vq *vq, void **cookies,
+			     uint32_t *lens, uint16_t n,
+			     const enum vireo_vq_layout layout,
+			     const bool in_order)
 {
 	if (VIREO_UNLIKELY(vq->broken))
 		return VIREO_VQ_EBROKEN;
 	/* Out of order each used entry is one buffer: one tight loop.
 	 * In order an entry may stand for a batch. */
-	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
+	if (in_order)
 		return vireo_vq_reclaim_inorder(vq, cookies, lens, n, layout);
 	return layout == VIREO_VQ_SPLIT ?
 		vireo_vq_reclaim_split(vq, cookies, lens, n) :
 		vireo_vq_reclaim_packed(vq, cookies, lens, n);
+}
+
+/* The same, in order as the vq negotiated.  @lens may be NULL: then
+ * no length is handed back, nor judged against what was posted. */
+VIREO_HOT int
+vireo_vq_get_used_burst_layout(struct vireo_vq *vq, void **cookies,
+			       uint32_t *lens, uint16_t n,
+			       const enum vireo_vq_layout layout)
+{
+	return vireo_vq_get_used_burst_mode(vq, cookies, lens, n, layout,
+					    vq->options & VIREO_VQ_OPT_IN_ORDER);
 }
 
 static inline int
@@ -732,6 +817,65 @@ vireo_vq_add1_burst(struct vireo_vq *vq, const struct vireo_buf *bufs,
 {
 	return vireo_vq_add1_burst_layout(vq, bufs, cookies, n, flags,
 					  vq->layout);
+}
+
+/*
+ * A run of one-descriptor adds, the data path's way to post buffers:
+ *
+ *	room = vireo_vq_run_begin(vq, &run, n, layout);
+ *	for (i = 0; i < room; i++)
+ *		vireo_vq_run_add(&run, addr, len, flags, buflen, cookie,
+ *				 layout, in_order, i == 0);
+ *	vireo_vq_run_end(vq, &run, layout, in_order);
+ *
+ * begin says how many may be added (0 when broken); each add writes one
+ * descriptor (flags 0 or VIRTQ_DESC_F_WRITE; buflen the writable length,
+ * 0 for a readable buffer) with a cookie that must not be NULL; nothing
+ * else may touch the vq before end.  Visible at the next publish.
+ * @in_order is what the vq negotiated (a constant in a data path built
+ * for it); @first is true for the run's first add only (a constant
+ * where the caller peels that add off its loop).
+ */
+VIREO_HOT uint16_t
+vireo_vq_run_begin(const struct vireo_vq *vq, struct vireo_vq_run *run,
+		   uint16_t n, const enum vireo_vq_layout layout)
+{
+	if (VIREO_UNLIKELY(vq->broken))
+		n = 0;
+	else if (n > vq->nfree)
+		n = vq->nfree;
+	/* what the layout's begin leaves alone (dead stores once the
+	 * layout is a constant) */
+	*run = (struct vireo_vq_run){ .size = 0 };
+	if (layout == VIREO_VQ_SPLIT)
+		vireo_vq_run_begin_split(vq, run);
+	else
+		vireo_vq_run_begin_packed(vq, run);
+	return n;
+}
+
+VIREO_HOT void
+vireo_vq_run_add(struct vireo_vq_run *run, uint64_t addr, uint32_t len,
+		 uint16_t flags, uint32_t buflen, void *cookie,
+		 const enum vireo_vq_layout layout, const bool in_order,
+		 const bool first)
+{
+	if (layout == VIREO_VQ_SPLIT)
+		vireo_vq_run_add_split(run, addr, len, flags, buflen, cookie,
+				       in_order);
+	else
+		vireo_vq_run_add_packed(run, addr, len, flags, buflen, cookie,
+					in_order, first);
+}
+
+VIREO_HOT void
+vireo_vq_run_end(struct vireo_vq *vq, const struct vireo_vq_run *run,
+		 const enum vireo_vq_layout layout, const bool in_order)
+{
+	if (layout == VIREO_VQ_SPLIT)
+		vireo_vq_run_end_split(vq, run);
+	else
+		vireo_vq_run_end_packed(vq, run, in_order);
 }
 
 /* Fast adds: one descriptor, no loop. The PMD's per-mbuf path. */

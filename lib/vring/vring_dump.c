@@ -103,7 +103,7 @@ vireo_vq_dump_split(const struct vireo_vq *vq, struct vireo_dump_out *o)
 				VIREO_READ_ONCE(d->len),
 				VIREO_READ_ONCE(d->flags), "next",
 				VIREO_READ_ONCE(d->next));
-		k = vq->slot[k].next;
+		k = vireo_split_next_free(vq, k);
 	}
 }
 

@@ -6,8 +6,11 @@
  * Packed layout, driver role: hot inline bodies. Included by vring.h only.
  *
  * Ring slots are used in order; buffer ids are ours, handed out from a
- * free list through vireo_vq_slot.next (never relinked with IN_ORDER, so
- * ids then come 0,1,2,.. and the device's batch id tells how far to go).
+ * free list through vireo_vq_slot.next.  With IN_ORDER a buffer's id is
+ * the ring slot of its first descriptor instead (unique: the device
+ * completes in order, so a slot comes round again only after the buffer
+ * that began there is done), which makes free_head always next_avail and
+ * the id after a buffer the slot after its descriptors, as in split.
  *
  * Publishing: descriptors are written as they are added, except the
  * flags of the first head staged since the last publish, withheld in
@@ -47,13 +50,20 @@ vireo_packed_put_flags(struct vireo_vq *vq, uint16_t pos, uint16_t flags,
 			vireo_packed_avail_bits(vq->packed.avail_wrap_counter);
 }
 
-/* Takes a buffer id off the free list. */
+/* Takes the id of a buffer of 'ndesc' descriptors about to be added at
+ * next_avail: off the free list, or in order that slot (see top). */
 static inline uint16_t
-vireo_packed_take_id(struct vireo_vq *vq)
+vireo_packed_take_id(struct vireo_vq *vq, uint16_t ndesc)
 {
 	uint16_t id = vq->free_head;
+	uint32_t next;
 
-	vq->free_head = vq->slot[id].next;
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER) {
+		next = (uint32_t)id + ndesc;
+		vq->free_head = next >= vq->size ? next - vq->size : next;
+	} else {
+		vq->free_head = vq->slot[id].next;
+	}
 	return id;
 }
 
@@ -68,7 +78,7 @@ vireo_vq_add1_packed(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 
 	if (VIREO_UNLIKELY(rc != 0))
 		return rc;
-	id = vireo_packed_take_id(vq);
+	id = vireo_packed_take_id(vq, 1);
 	d = &vq->packed.ring.desc[pos];
 	d->addr = addr;
 	d->len = len;
@@ -78,55 +88,146 @@ vireo_vq_add1_packed(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 	return 0;
 }
 
+/* AVAIL and USED as the device writes them on a used slot of phase 'wrap'. */
+static inline uint16_t
+vireo_packed_used_bits(bool wrap)
+{
+	return wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0;
+}
+
+/* ---- runs of one-descriptor adds (see struct vireo_vq_run) ---- */
+
+static inline void
+vireo_vq_run_begin_packed(const struct vireo_vq *vq, struct vireo_vq_run *r)
+{
+	r->desc.packed = vq->packed.ring.desc;
+	r->slot = vq->slot;
+	r->size = vq->size;
+	r->pos = vq->packed.next_avail;
+	r->start = r->pos;
+	r->id = vq->free_head;
+	r->bits = vq->packed.avail_used_flags;
+	r->start_bits = r->bits;
+	r->hold = !vq->packed.stage.pending;
+	r->held_flags = 0;
+}
+
+/* @first: the run's first add (only it may be the head to withhold). */
+static inline void
+vireo_vq_run_add_packed(struct vireo_vq_run *r, uint64_t addr, uint32_t len,
+			uint16_t flags, uint32_t buflen, void *cookie,
+			const bool in_order, const bool first)
+{
+	uint32_t pos = r->pos;
+	/* in order the id is the slot (see top), free_head == next_avail */
+	uint32_t id = in_order ? pos : r->id;
+	struct vireo_packed_desc *d = &r->desc.packed[pos];
+	struct vireo_vq_slot *s = &r->slot[id];
+
+	if (!in_order)
+		r->id = s->next;
+	d->addr = addr;
+	d->len = len;
+	d->id = (uint16_t)id;
+	/* The first head since the publish keeps its flags back for the
+	 * release store of vireo_vq_publish (see top); a plain store makes
+	 * any later one available, which the device cannot see before it
+	 * acquires that first one. */
+	if (first && r->hold) {
+		r->hold = false;
+		r->held_flags = flags | r->bits;
+	} else {
+		VIREO_WRITE_ONCE(d->flags, (uint16_t)(flags | r->bits));
+	}
+	vireo_vq_slot_fill1(s, cookie, buflen);
+	if (VIREO_UNLIKELY(++pos == r->size)) {
+		pos = 0;
+		r->bits ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	}
+	r->pos = pos;
+}
+
+static inline void
+vireo_vq_run_end_packed(struct vireo_vq *vq, const struct vireo_vq_run *r,
+			const bool in_order)
+{
+	/* at most a ring: the phase says whether it wrapped */
+	uint32_t count = r->pos - r->start +
+		(r->bits != r->start_bits ? r->size : 0);
+
+	if (count == 0)
+		return;
+	if (!vq->packed.stage.pending) {
+		vq->packed.stage.pending = true;
+		vq->packed.stage.pos = (uint16_t)r->start;
+		vq->packed.stage.flags = (uint16_t)r->held_flags;
+	}
+	vq->packed.next_avail = (uint16_t)r->pos;
+	vq->packed.avail_wrap_counter = r->bits == VIRTQ_DESC_F_AVAIL;
+	vq->packed.avail_used_flags = (uint16_t)r->bits;
+	vireo_vq_added1(vq, (uint16_t)count,
+			(uint16_t)(in_order ? r->pos : r->id));
+}
+
 /*
- * Burst of one-descriptor buffers (the PMD's mbufs): the ring position,
- * phase and free list are kept in locals for the loop and written back
- * once.  Returns how many were added (stops when descriptors run out).
+ * Burst of one-descriptor buffers from arrays; returns how many were
+ * added (stops when descriptors run out, or at a NULL cookie, which
+ * would post a buffer that looks free and is lost for good).
  */
 static inline uint16_t
 vireo_vq_add1_burst_packed(struct vireo_vq *vq, const struct vireo_buf *bufs,
 			   void *const *cookies, uint16_t n, uint16_t flags)
 {
-	struct vireo_packed_desc *ring = vq->packed.ring.desc;
-	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t pos = vq->packed.next_avail, free_head = vq->free_head;
-	uint16_t bits = vq->packed.avail_used_flags;
-	bool wrap = vq->packed.avail_wrap_counter;
+	struct vireo_vq_run r;
+	bool writable = flags & VIRTQ_DESC_F_WRITE;
 	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
-	uint16_t i, id;
+	uint16_t i;
 
 	n = n < vq->nfree ? n : vq->nfree;
-	for (i = 0; i < n; i++) {
-		struct vireo_packed_desc *d = &ring[pos];
-		uint32_t buflen = flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0;
-
-		/* A NULL cookie would post a buffer that looks free (lost
-		 * for good); the single add refuses it, here we stop. */
-		if (VIREO_UNLIKELY(cookies[i] == NULL))
-			break;
-		id = free_head;
-		/* In order the list is the ring order: no load to chase. */
-		free_head = in_order ? (id + 1 == vq->size ? 0 : id + 1) :
-			slot[id].next;
-		d->addr = bufs[i].addr;
-		d->len = bufs[i].len;
-		d->id = id;
-		vireo_packed_stage_flags(ring, &vq->packed.stage, pos,
-					 flags | bits, true);
-		slot[id].cookie = cookies[i];
-		slot[id].buflen = buflen;
-		slot[id].ndesc = 1;
-		if (++pos == vq->size) {
-			pos = 0;
-			wrap = !wrap;
-			bits = vireo_packed_avail_bits(wrap);
-		}
-	}
-	vq->packed.next_avail = pos;
-	vq->packed.avail_wrap_counter = wrap;
-	vq->packed.avail_used_flags = bits;
-	vireo_vq_added1(vq, i, free_head);
+	vireo_vq_run_begin_packed(vq, &r);
+	for (i = 0; i < n && VIREO_LIKELY(cookies[i] != NULL); i++)
+		vireo_vq_run_add_packed(&r, bufs[i].addr, bufs[i].len, flags,
+					writable ? bufs[i].len : 0, cookies[i],
+					in_order, i == 0);
+	vireo_vq_run_end_packed(vq, &r, in_order);
 	return i;
+}
+
+/*
+ * Why a reclaim loop stopped at the descriptor at 'pos' (phase bits
+ * 'used_bits'): 0 when it is not used yet (our own avail bits), else
+ * the code of the first check it fails, in the order the loops check
+ * (flags, id in range, id outstanding, length).  Out of the loops so
+ * that they carry no error state; it reads the entry again, and a
+ * device that changed it meanwhile gets the verdict on what it wrote
+ * last, as nothing was taken from it.
+ */
+static __attribute__((noinline)) int
+vireo_packed_judge(const struct vireo_vq *vq, uint32_t pos, uint32_t used_bits,
+		   uint32_t want_id)
+{
+	const struct vireo_packed_desc *d = &vq->packed.ring.desc[pos];
+	uint32_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE) &
+		(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+	uint32_t id, len;
+
+	if (flags != used_bits)
+		return flags == vireo_packed_avail_bits(used_bits != 0) ? 0 :
+			VIREO_VQ_EBADFLAGS;
+	id = VIREO_READ_ONCE(d->id);
+	len = VIREO_READ_ONCE(d->len);
+	/* in order, an entry for another id is a batch: begin judges it */
+	if (want_id != UINT32_MAX && id != want_id)
+		return 0;
+	return vireo_vq_judge_entry(vq, id, len);
+}
+
+/* Descriptors a reclaim moved over, from 'start' to 'pos' (at most a
+ * ring: the phase says whether it wrapped). */
+static inline uint32_t
+vireo_packed_moved(uint32_t start, uint32_t pos, bool flipped, uint32_t size)
+{
+	return pos - start + (flipped ? size : 0);
 }
 
 /*
@@ -136,6 +237,7 @@ vireo_vq_add1_burst_packed(struct vireo_vq *vq, const struct vireo_buf *bufs,
  * in *err and nothing of it taken (the caller decides whether to break:
  * see vireo_vq_reclaim_packed).  The vector reclaim (vring_packed_vec.h)
  * runs this on a batch its quick check refused, for the exact answer.
+ * @lens may be NULL (a constant NULL drops the stores).
  */
 static inline uint16_t
 vireo_vq_reclaim_packed_run(struct vireo_vq *vq, void **cookies,
@@ -143,67 +245,60 @@ vireo_vq_reclaim_packed_run(struct vireo_vq *vq, void **cookies,
 {
 	const struct vireo_packed_desc *ring = vq->packed.ring.desc;
 	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t pos = vq->last_used, free_head = vq->free_head;
-	uint16_t size = vq->size, done = 0, freed = 0;
-	bool wrap = vq->used_wrap_counter;
+	const uint32_t size = vq->size, start = vq->last_used;
+	const uint32_t start_bits =
+		vireo_packed_used_bits(vq->used_wrap_counter);
+	uint32_t pos = start, used_bits = start_bits;
+	uint32_t free_head = vq->free_head, done;
 
-	*err = 0;
 	/* Never past what was published: older slots hold old phases. */
 	if (n > vq->in_flight)
 		n = vq->in_flight;
-	while (done < n) {
+	for (done = 0; done < n; done++) {
 		const struct vireo_packed_desc *d = &ring[pos];
 		/* Acquire: pairs with the device's release store of the
 		 * used flags made after it wrote id and len. */
-		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
-		bool avail = flags & VIRTQ_DESC_F_AVAIL;
-		bool used = flags & VIRTQ_DESC_F_USED;
+		uint32_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE) &
+			(VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
 		struct vireo_vq_slot *s;
 		uint32_t id, len;
+		void *cookie;
 
-		if (VIREO_UNLIKELY(avail != used || used != wrap)) {
-			/* Our own avail bits: not used yet.  Anything else
-			 * cannot be on a slot we published this lap. */
-			if (avail != used && avail == wrap)
-				break;
-			*err = VIREO_VQ_EBADFLAGS;
+		if (VIREO_UNLIKELY(flags != used_bits))
 			break;
-		}
 		id = VIREO_READ_ONCE(d->id);
 		len = VIREO_READ_ONCE(d->len);
-		if (VIREO_UNLIKELY(id >= size)) {
-			*err = VIREO_VQ_EBADID;
+		if (VIREO_UNLIKELY(id >= size))
 			break;
-		}
 		s = &slot[id];
-		if (VIREO_UNLIKELY(s->cookie == NULL)) {
-			*err = VIREO_VQ_ENOTPOSTED;
+		cookie = s->cookie;
+		/* the length matters only to a caller that takes it */
+		if (VIREO_UNLIKELY(cookie == NULL ||
+				   (lens != NULL &&
+				    vireo_vq_used_len(s, &len) != 0)))
 			break;
-		}
-		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0)) {
-			*err = VIREO_VQ_EBADLEN;
-			break;
-		}
-		cookies[done] = s->cookie;
-		lens[done] = len;
+		cookies[done] = cookie;
+		if (lens != NULL)
+			lens[done] = len;
 		s->cookie = NULL;
-		freed += s->ndesc;
 		/* The device skips the slots of the whole chain (2.8.21). */
 		pos += s->ndesc;
-		if (pos >= size) {
+		if (VIREO_UNLIKELY(pos >= size)) {
 			pos -= size;
-			wrap = !wrap;
+			used_bits ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
 		}
-		s->next = free_head;
+		s->next = (uint16_t)free_head;
 		free_head = id;
-		done++;
 	}
-	vq->last_used = pos;
-	vq->used_wrap_counter = wrap;
-	vq->free_head = free_head;
-	vq->nfree += freed;
+	*err = done < n ? vireo_packed_judge(vq, pos, used_bits, UINT32_MAX) :
+		0;
+	vq->last_used = (uint16_t)pos;
+	vq->used_wrap_counter = used_bits != 0;
+	vq->free_head = (uint16_t)free_head;
+	vq->nfree += vireo_packed_moved(start, pos, used_bits != start_bits,
+					size);
 	vq->in_flight -= done;
-	return done;
+	return (uint16_t)done;
 }
 
 /*
@@ -232,48 +327,52 @@ vireo_vq_inorder_singles_packed(struct vireo_vq *vq, void **cookies,
 {
 	const struct vireo_packed_desc *ring = vq->packed.ring.desc;
 	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t pos = vq->last_used, size = vq->size;
-	uint16_t next = vq->inorder_next, done = 0, freed = 0, taken = 0;
-	bool wrap = vq->used_wrap_counter;
+	const uint32_t size = vq->size, start = vq->last_used;
+	const uint32_t start_bits =
+		vireo_packed_used_bits(vq->used_wrap_counter);
+	/* in order the next id is the slot (see top): pos says both */
+	uint32_t pos = start, used_bits = start_bits, done;
 
 	/* Never past what was published: older slots hold old phases;
 	 * within it the next id is outstanding. */
 	if (n > vq->in_flight)
 		n = vq->in_flight;
-	while (done < n) {
+	for (done = 0; done < n; done++) {
 		const struct vireo_packed_desc *d = &ring[pos];
 		/* Acquire: pairs with the device's release store of the
 		 * used flags made after it wrote id and len. */
-		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
-		struct vireo_vq_slot *s;
+		uint32_t flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+		struct vireo_vq_slot *s = &slot[pos];
+		uint32_t len;
 
-		/* Not used in this phase (not yet, or a lie): begin says. */
-		if (!!(flags & VIRTQ_DESC_F_AVAIL) != wrap ||
-		    !!(flags & VIRTQ_DESC_F_USED) != wrap ||
-		    VIREO_READ_ONCE(d->id) != next)
+		/* Not used in this phase (not yet, or a lie), a batch, or
+		 * a length beyond the buffer: vireo_vq_inorder_begin says. */
+		if ((flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) !=
+		    used_bits || VIREO_READ_ONCE(d->id) != pos)
 			break;
-		s = &slot[next];
-		if (!vireo_vq_inorder_hand_out(s, VIREO_READ_ONCE(d->len),
-					       &cookies[done], &lens[done]))
+		len = VIREO_READ_ONCE(d->len);
+		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0))
 			break;
-		taken = next;
-		freed += s->ndesc;
+		cookies[done] = s->cookie;
+		if (lens != NULL)
+			lens[done] = len;
+		s->cookie = NULL;
 		/* The device skips the slots of the whole chain (2.8.21). */
 		pos += s->ndesc;
-		if (pos >= size) {
+		if (VIREO_UNLIKELY(pos >= size)) {
 			pos -= size;
-			wrap = !wrap;
+			used_bits ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
 		}
-		next = next + 1 == size ? 0 : next + 1;
-		done++;
 	}
 	if (done == 0)
 		return 0;
-	vq->last_used = pos;
-	vq->used_wrap_counter = wrap;
-	vireo_vq_inorder_singles_done(vq, next, taken, lens[done - 1], freed,
-				      done);
-	return done;
+	vq->last_used = (uint16_t)pos;
+	vq->used_wrap_counter = used_bits != 0;
+	vireo_vq_inorder_singles_done(vq, (uint16_t)pos,
+		(uint16_t)vireo_packed_moved(start, pos,
+					     used_bits != start_bits, size),
+		(uint16_t)done);
+	return (int)done;
 }
 
 static inline int

@@ -135,9 +135,9 @@ vireo_vq_take4_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 	    !vireo_vec_ids_ok(vq, iv))
 		return false;
 	_mm_storeu_si128((__m128i *)id, iv);
-	if (!vireo_vec_slots4(vq->slot, id, lv, cookies, lens))
+	if (!vireo_vec_slots4(vq->slot, id, &lv, cookies, lens))
 		return false;
-	vireo_vec_release4(vq, id, lens);
+	vireo_vec_release4(vq, id);
 	vireo_packed_vec_used_advance(vq);
 	return true;
 }

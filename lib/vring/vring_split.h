@@ -7,9 +7,9 @@
  *
  * Buffer ids are head descriptor indices. Free descriptors form a list
  * through vireo_vq_slot.next (ours, so the device cannot corrupt it).
- * With IN_ORDER the list is never relinked: it stays the ring order
- * 0,1,..,size-1,0,.. and chains take consecutive descriptors, which is
- * what lets the device complete a batch with one used entry.
+ * With IN_ORDER there is no list: descriptors are taken in ring order
+ * 0,1,..,size-1,0,.. and chains take consecutive ones, which is what
+ * lets the device complete a batch with one used entry.
  */
 
 #ifndef VIREO_VRING_SPLIT_H
@@ -29,6 +29,20 @@ static inline uint16_t *
 vireo_split_avail_event(const struct vireo_ring_split *r, uint16_t size)
 {
 	return (uint16_t *)&r->used->ring[size];
+}
+
+/*
+ * The free descriptor after 'idx': in order the ring order (see top),
+ * else the free list's link.  One-descriptor buffers clear the link of
+ * their slot while out (vireo_vq_slot_fill1), so in order nothing may
+ * follow the links.
+ */
+static inline uint16_t
+vireo_split_next_free(const struct vireo_vq *vq, uint16_t idx)
+{
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
+		return (idx + 1) & (vq->size - 1);
+	return vq->slot[idx].next;
 }
 
 /* Offers head 'head' in the avail ring; visible at the next publish. */
@@ -52,7 +66,7 @@ vireo_vq_add1_split(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 	if (VIREO_UNLIKELY(rc != 0))
 		return rc;
 	head = vq->free_head;
-	vq->free_head = vq->slot[head].next;
+	vq->free_head = vireo_split_next_free(vq, head);
 	d = &vq->split.ring.desc[head];
 	d->addr = addr;
 	d->len = len;
@@ -62,22 +76,45 @@ vireo_vq_add1_split(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 	return 0;
 }
 
-/* Gives the chain at 'head' back to the free list. */
-static inline void
-vireo_vq_free_split(struct vireo_vq *vq, uint16_t head)
-{
-	uint16_t ndesc = vq->slot[head].ndesc;
-	uint16_t tail = head;
-	uint16_t i;
+/* ---- runs of one-descriptor adds (see struct vireo_vq_run) ---- */
 
-	vq->nfree += ndesc;
-	vq->last_used++;
-	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
-		return;		/* list stays in ring order, see top */
-	for (i = 1; i < ndesc; i++)
-		tail = vq->slot[tail].next;
-	vq->slot[tail].next = vq->free_head;
-	vq->free_head = head;
+static inline void
+vireo_vq_run_begin_split(const struct vireo_vq *vq, struct vireo_vq_run *r)
+{
+	r->desc.split = vq->split.ring.desc;
+	r->avail = vq->split.ring.avail->ring;
+	r->slot = vq->slot;
+	r->size = vq->size;
+	r->pos = vq->split.avail_idx;
+	r->start = r->pos;
+	r->id = vq->free_head;
+}
+
+static inline void
+vireo_vq_run_add_split(struct vireo_vq_run *r, uint64_t addr, uint32_t len,
+		       uint16_t flags, uint32_t buflen, void *cookie,
+		       const bool in_order)
+{
+	uint32_t head = r->id, mask = r->size - 1;
+	struct vireo_split_desc *d = &r->desc.split[head];
+	struct vireo_vq_slot *s = &r->slot[head];
+
+	/* In order the free list is the ring order: no load to chase. */
+	r->id = in_order ? (head + 1) & mask : s->next;
+	d->addr = addr;
+	d->len = len;
+	d->flags = flags;
+	/* plain: the release store of avail->idx at the publish covers it */
+	r->avail[r->pos++ & mask] = (uint16_t)head;
+	vireo_vq_slot_fill1(s, cookie, buflen);
+}
+
+static inline void
+vireo_vq_run_end_split(struct vireo_vq *vq, const struct vireo_vq_run *r)
+{
+	vq->split.avail_idx = (uint16_t)r->pos;
+	/* the avail index runs free: how far it went is how many */
+	vireo_vq_added1(vq, (uint16_t)(r->pos - r->start), (uint16_t)r->id);
 }
 
 /* Burst of one-descriptor buffers; see vireo_vq_add1_burst_packed. */
@@ -85,36 +122,18 @@ static inline uint16_t
 vireo_vq_add1_burst_split(struct vireo_vq *vq, const struct vireo_buf *bufs,
 			  void *const *cookies, uint16_t n, uint16_t flags)
 {
-	struct vireo_split_desc *table = vq->split.ring.desc;
-	uint16_t *avail_ring = vq->split.ring.avail->ring;
-	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t avail_idx = vq->split.avail_idx, free_head = vq->free_head;
-	uint16_t mask = vq->size - 1;
+	struct vireo_vq_run r;
+	bool writable = flags & VIRTQ_DESC_F_WRITE;
 	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
-	uint16_t i, head;
+	uint16_t i;
 
 	n = n < vq->nfree ? n : vq->nfree;
-	for (i = 0; i < n; i++) {
-		struct vireo_split_desc *d;
-
-		/* A NULL cookie would post a buffer that looks free (lost
-		 * for good); the single add refuses it, here we stop. */
-		if (VIREO_UNLIKELY(cookies[i] == NULL))
-			break;
-		head = free_head;
-		/* In order the list is the ring order: no load to chase. */
-		free_head = in_order ? (head + 1) & mask : slot[head].next;
-		d = &table[head];
-		d->addr = bufs[i].addr;
-		d->len = bufs[i].len;
-		d->flags = flags;
-		slot[head].cookie = cookies[i];
-		slot[head].buflen = flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0;
-		slot[head].ndesc = 1;
-		avail_ring[avail_idx++ & mask] = head;
-	}
-	vq->split.avail_idx = avail_idx;
-	vireo_vq_added1(vq, i, free_head);
+	vireo_vq_run_begin_split(vq, &r);
+	for (i = 0; i < n && VIREO_LIKELY(cookies[i] != NULL); i++)
+		vireo_vq_run_add_split(&r, bufs[i].addr, bufs[i].len, flags,
+				       writable ? bufs[i].len : 0, cookies[i],
+				       in_order);
+	vireo_vq_run_end_split(vq, &r);
 	return i;
 }
 
@@ -154,6 +173,15 @@ vireo_vq_split_ready(struct vireo_vq *vq, uint16_t n)
 	return ready;
 }
 
+/* Why a reclaim run stopped at used entry 'e' (see vireo_packed_judge). */
+static __attribute__((noinline)) int
+vireo_split_judge(const struct vireo_vq *vq,
+		  const struct vireo_split_used_elem *e)
+{
+	return vireo_vq_judge_entry(vq, VIREO_READ_ONCE(e->id),
+				    VIREO_READ_ONCE(e->len));
+}
+
 /*
  * Reclaim run without IN_ORDER over n entries the caller knows ready
  * (vireo_vq_split_ready); see vireo_vq_reclaim_packed_run.
@@ -164,39 +192,47 @@ vireo_vq_reclaim_split_run(struct vireo_vq *vq, void **cookies,
 {
 	const struct vireo_split_used_elem *used_ring = vq->split.ring.used->ring;
 	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t last = vq->last_used, mask = vq->size - 1;
-	uint16_t done = 0;
+	const uint32_t size = vq->size, mask = size - 1;
+	const uint16_t last = vq->last_used;
+	uint32_t free_head = vq->free_head, freed = 0, done;
 
-	*err = 0;
-	while (done < n) {
-		const struct vireo_split_used_elem *e = &used_ring[last & mask];
-		uint32_t id = VIREO_READ_ONCE(e->id);
-		uint32_t len = VIREO_READ_ONCE(e->len);
+	for (done = 0; done < n; done++) {
+		const struct vireo_split_used_elem *u =
+			&used_ring[(last + done) & mask];
+		uint32_t id = VIREO_READ_ONCE(u->id);
+		uint32_t len = VIREO_READ_ONCE(u->len);
 		struct vireo_vq_slot *s;
+		uint32_t tail, k;
+		void *cookie;
 
-		if (VIREO_UNLIKELY(id >= vq->size)) {
-			*err = VIREO_VQ_EBADID;
+		if (VIREO_UNLIKELY(id >= size))
 			break;
-		}
 		s = &slot[id];
-		if (VIREO_UNLIKELY(s->cookie == NULL)) {
-			*err = VIREO_VQ_ENOTPOSTED;
+		cookie = s->cookie;
+		/* the length matters only to a caller that takes it */
+		if (VIREO_UNLIKELY(cookie == NULL ||
+				   (lens != NULL &&
+				    vireo_vq_used_len(s, &len) != 0)))
 			break;
-		}
-		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0)) {
-			*err = VIREO_VQ_EBADLEN;
-			break;
-		}
-		cookies[done] = s->cookie;
-		lens[done] = len;
+		cookies[done] = cookie;
+		if (lens != NULL)
+			lens[done] = len;
 		s->cookie = NULL;
-		vq->last_used = last;
-		vireo_vq_free_split(vq, (uint16_t)id);	/* last_used++ */
-		last++;
-		done++;
+		freed += s->ndesc;
+		/* The chain goes back on the free list whole. */
+		tail = id;
+		for (k = 1; VIREO_UNLIKELY(k < s->ndesc); k++)
+			tail = slot[tail].next;
+		slot[tail].next = (uint16_t)free_head;
+		free_head = id;
 	}
+	*err = done < n ? vireo_split_judge(vq,
+		&used_ring[(last + done) & mask]) : 0;
+	vq->last_used = (uint16_t)(last + done);
+	vq->free_head = (uint16_t)free_head;
+	vq->nfree += freed;
 	vq->in_flight -= done;
-	return done;
+	return (uint16_t)done;
 }
 
 /* Reclaim burst without IN_ORDER; see vireo_vq_reclaim_packed. */
@@ -232,8 +268,9 @@ vireo_vq_inorder_singles_split(struct vireo_vq *vq, void **cookies,
 {
 	const struct vireo_split_used_elem *used_ring = vq->split.ring.used->ring;
 	struct vireo_vq_slot *slot = vq->slot;
-	uint16_t last = vq->last_used, mask = vq->size - 1;
-	uint16_t next = vq->inorder_next, done = 0, freed = 0, taken = 0;
+	const uint32_t mask = vq->size - 1;
+	const uint16_t last = vq->last_used, first = vq->inorder_next;
+	uint32_t next = first, done;
 	uint16_t count = vq->split.used_idx_seen - last, seen;
 
 	if (count == 0) {
@@ -252,28 +289,32 @@ vireo_vq_inorder_singles_split(struct vireo_vq *vq, void **cookies,
 	/* Within what is in flight, the next id is outstanding. */
 	if (n > count)
 		n = count;
-	while (done < n) {
-		const struct vireo_split_used_elem *e = &used_ring[last & mask];
-		struct vireo_vq_slot *s;
+	for (done = 0; done < n; done++) {
+		const struct vireo_split_used_elem *u =
+			&used_ring[(last + done) & mask];
+		struct vireo_vq_slot *s = &slot[next];
+		uint32_t len;
 
-		if (VIREO_READ_ONCE(e->id) != next)
+		/* A batch, or a bad entry: vireo_vq_inorder_begin says. */
+		if (VIREO_READ_ONCE(u->id) != next)
 			break;
-		s = &slot[next];
-		if (!vireo_vq_inorder_hand_out(s, VIREO_READ_ONCE(e->len),
-					       &cookies[done], &lens[done]))
+		len = VIREO_READ_ONCE(u->len);
+		if (VIREO_UNLIKELY(vireo_vq_used_len(s, &len) != 0))
 			break;
-		taken = next;
-		freed += s->ndesc;
+		cookies[done] = s->cookie;
+		if (lens != NULL)
+			lens[done] = len;
+		s->cookie = NULL;
 		next = (next + s->ndesc) & mask;
-		last++;
-		done++;
 	}
 	if (done == 0)
 		return 0;
-	vq->last_used = last;
-	vireo_vq_inorder_singles_done(vq, next, taken, lens[done - 1], freed,
-				      done);
-	return done;
+	vq->last_used = (uint16_t)(last + done);
+	/* Descriptors freed: from the first id to the next, at least one
+	 * each, at most the ring (a whole ring round comes back to it). */
+	vireo_vq_inorder_singles_done(vq, (uint16_t)next,
+		(uint16_t)(((next - first - 1) & mask) + 1), (uint16_t)done);
+	return (int)done;
 }
 
 static inline int

@@ -62,9 +62,9 @@ vireo_vq_take4_split(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 	if (!vireo_vec_ids_ok(vq, iv))
 		return false;
 	_mm_storeu_si128((__m128i *)id, iv);
-	if (!vireo_vec_slots4(vq->slot, id, lv, cookies, lens))
+	if (!vireo_vec_slots4(vq->slot, id, &lv, cookies, lens))
 		return false;
-	vireo_vec_release4(vq, id, lens);
+	vireo_vec_release4(vq, id);
 	vq->last_used += VIREO_VEC_BATCH;
 	return true;
 }

@@ -103,11 +103,12 @@ vireo_vec_ids_ok(const struct vireo_vq *vq, __m128i ids)
  * and the length within what was posted, with the scalar's tolerance
  * (vireo_vq_used_len: nothing writable posted, length taken as 0).
  * On success the cookies and the lengths to report are in out_cookies
- * and out_lens (the caller's arrays; nothing else is written).
+ * and out_lens (the caller's arrays, out_lens may be NULL; nothing else
+ * is written), the lengths also in *lens.
  */
 static inline bool
 vireo_vec_slots4(const struct vireo_vq_slot *slot, const uint32_t *ids,
-		 __m128i lens, void **out_cookies, uint32_t *out_lens)
+		 __m128i *lens, void **out_cookies, uint32_t *out_lens)
 {
 	/* A slot is 16 bytes: cookie, then buflen, ndesc, next. */
 	__m128i s0 = _mm_loadu_si128((const __m128i *)&slot[ids[0]]);
@@ -129,7 +130,7 @@ vireo_vec_slots4(const struct vireo_vq_slot *slot, const uint32_t *ids,
 	__m128i one = _mm_cmpeq_epi32(_mm_and_si128(ndnx,
 				_mm_set1_epi32(0xffff)), _mm_set1_epi32(1));
 	/* len <= buflen, unsigned; or nothing writable posted */
-	__m128i fits = _mm_cmpeq_epi32(_mm_max_epu32(lens, buflen), buflen);
+	__m128i fits = _mm_cmpeq_epi32(_mm_max_epu32(*lens, buflen), buflen);
 	__m128i none = _mm_cmpeq_epi32(buflen, zero);
 
 	if (!_mm_testz_si128(null, null) || vireo_vec_lanes(one) != 0xf ||
@@ -138,7 +139,9 @@ vireo_vec_slots4(const struct vireo_vq_slot *slot, const uint32_t *ids,
 	_mm_storeu_si128((__m128i *)&out_cookies[0], c01);
 	_mm_storeu_si128((__m128i *)&out_cookies[2], c23);
 	/* A length that does not fit is one on a read-only buffer: 0. */
-	_mm_storeu_si128((__m128i *)out_lens, _mm_and_si128(lens, fits));
+	*lens = _mm_and_si128(*lens, fits);
+	if (out_lens != NULL)
+		_mm_storeu_si128((__m128i *)out_lens, *lens);
 	return true;
 }
 
@@ -183,13 +186,9 @@ vireo_vec_fill4(struct vireo_vq *vq, const uint16_t *id,
 {
 	int i;
 
-	for (i = 0; i < VIREO_VEC_BATCH; i++) {
-		struct vireo_vq_slot *s = &vq->slot[id[i]];
-
-		s->cookie = cookies[i];
-		s->buflen = flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0;
-		s->ndesc = 1;
-	}
+	for (i = 0; i < VIREO_VEC_BATCH; i++)
+		vireo_vq_slot_fill1(&vq->slot[id[i]], cookies[i],
+				    flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0);
 	vireo_vq_added1(vq, VIREO_VEC_BATCH, free_head);
 }
 
@@ -200,8 +199,7 @@ vireo_vec_fill4(struct vireo_vq *vq, const uint16_t *id,
  * batches of one, as vireo_vq_inorder_begin/take leave them.
  */
 static inline void
-vireo_vec_release4(struct vireo_vq *vq, const uint32_t *id,
-		   const uint32_t *lens)
+vireo_vec_release4(struct vireo_vq *vq, const uint32_t *id)
 {
 	uint16_t free_head = vq->free_head;
 	int i;
@@ -209,8 +207,6 @@ vireo_vec_release4(struct vireo_vq *vq, const uint32_t *id,
 	for (i = 0; i < VIREO_VEC_BATCH; i++)
 		vq->slot[id[i]].cookie = NULL;
 	if (vq->options & VIREO_VQ_OPT_IN_ORDER) {
-		vq->batch_end = id[VIREO_VEC_BATCH - 1];
-		vq->batch_end_len = lens[VIREO_VEC_BATCH - 1];
 		vq->inorder_next = id[VIREO_VEC_BATCH - 1] + 1 == vq->size ?
 			0 : id[VIREO_VEC_BATCH - 1] + 1;
 	} else {
@@ -261,16 +257,16 @@ vireo_vq_reclaim_vec(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 		n = ready;
 	while (done < n) {
 		if (n - done >= VIREO_VEC_BATCH &&
-		    vireo_vq_take4(vq, cookies + done, lens + done, layout)) {
+		    vireo_vq_take4(vq, cookies + done, VIREO_AT(lens, done), layout)) {
 			done += VIREO_VEC_BATCH;
 			continue;
 		}
 		want = VIREO_VEC_MIN(n - done, VIREO_VEC_BATCH);
 		k = layout == VIREO_VQ_SPLIT ?
 			vireo_vq_reclaim_split_run(vq, cookies + done,
-						   lens + done, want, &err) :
+						   VIREO_AT(lens, done), want, &err) :
 			vireo_vq_reclaim_packed_run(vq, cookies + done,
-						    lens + done, want, &err);
+						    VIREO_AT(lens, done), want, &err);
 		done += k;
 		if (k < want)
 			break;
@@ -298,7 +294,7 @@ vireo_vq_reclaim_inorder_vec(struct vireo_vq *vq, void **cookies,
 
 	while (done < n) {
 		if (!vq->batch_pending && n - done >= VIREO_VEC_BATCH &&
-		    vireo_vq_take4(vq, cookies + done, lens + done, layout)) {
+		    vireo_vq_take4(vq, cookies + done, VIREO_AT(lens, done), layout)) {
 			done += VIREO_VEC_BATCH;
 			continue;
 		}
@@ -307,7 +303,7 @@ vireo_vq_reclaim_inorder_vec(struct vireo_vq *vq, void **cookies,
 		want = vq->batch_pending ? n - done :
 			VIREO_VEC_MIN(n - done, VIREO_VEC_BATCH);
 		k = vireo_vq_reclaim_inorder_part(vq, cookies + done,
-						  lens + done, want, &may_load,
+						  VIREO_AT(lens, done), want, &may_load,
 						  layout);
 		if (k <= 0)
 			return done > 0 ? done : k;
@@ -318,18 +314,29 @@ vireo_vq_reclaim_inorder_vec(struct vireo_vq *vq, void **cookies,
 	return done;
 }
 
+/* Vector twin of vireo_vq_get_used_burst_mode. */
+VIREO_HOT int
+vireo_vq_get_used_burst_vec_mode(struct vireo_vq *vq, void **cookies,
+				 uint32_t *lens, uint16_t n,
+				 const enum vireo_vq_layout layout,
+				 const bool in_order)
+{
+	if (VIREO_UNLIKELY(vq->broken))
+		return VIREO_VQ_EBROKEN;
+	if (in_order)
+		return vireo_vq_reclaim_inorder_vec(vq, cookies, lens, n,
+						    layout);
+	return vireo_vq_reclaim_vec(vq, cookies, lens, n, layout);
+}
+
 /* Vector twin of vireo_vq_get_used_burst_layout. */
 VIREO_HOT int
 vireo_vq_get_used_burst_vec_layout(struct vireo_vq *vq, void **cookies,
 				   uint32_t *lens, uint16_t n,
 				   const enum vireo_vq_layout layout)
 {
-	if (VIREO_UNLIKELY(vq->broken))
-		return VIREO_VQ_EBROKEN;
-	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
-		return vireo_vq_reclaim_inorder_vec(vq, cookies, lens, n,
-						    layout);
-	return vireo_vq_reclaim_vec(vq, cookies, lens, n, layout);
+	return vireo_vq_get_used_burst_vec_mode(vq, cookies, lens, n, layout,
+		vq->options & VIREO_VQ_OPT_IN_ORDER);
 }
 
 static inline int

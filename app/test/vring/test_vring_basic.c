@@ -363,7 +363,7 @@ static const char dump_split[] =
 
 static const char dump_packed[] =
 	"vq packed size=3 options=+in_order\n"
-	"  free=1 in_flight=1 staged=0 free_head=2\n"
+	"  free=1 in_flight=1 staged=0 free_head=0\n"
 	"  next_avail=0 avail_wrap=0 last_used=1 used_wrap=1\n"
 	"  broken: -13 (device used flags out of phase)\n"
 	"  driver_event: enable off=0 wrap=0\n"
