@@ -105,6 +105,7 @@ struct vireo_txq {
 	uint16_t free_thresh;		/* reclaim when fewer descriptors free */
 	bool offload;			/* fill checksum/TSO in the header */
 	bool use_indirect;
+	bool fast_free;			/* MBUF_FAST_FREE: one pool, refcnt 1 */
 	/* Headers of packets that cannot carry theirs in the headroom, and
 	 * indirect tables: one entry per buffer id. */
 	const struct rte_memzone *hdr_mz;

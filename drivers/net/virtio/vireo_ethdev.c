@@ -329,7 +329,7 @@ vireo_txq_drain(struct vireo_txq *txq)
 	struct rte_mbuf *m;
 
 	while ((m = vireo_vq_detach_unused(&txq->q.vq)) != NULL)
-		rte_pktmbuf_free(m);
+		rte_pktmbuf_free(vireo_tx_cookie_mbuf(m));
 }
 
 static void
@@ -515,6 +515,7 @@ vireo_tx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 	txq->offload = (offloads & (RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
 				    RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
 				    RTE_ETH_TX_OFFLOAD_TCP_TSO)) != 0;
+	txq->fast_free = (offloads & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) != 0;
 	txq->free_thresh = conf->tx_free_thresh ? conf->tx_free_thresh :
 		RTE_MIN(txq->q.size / 4, 32);
 	eth_dev->data->tx_queues[queue_id] = txq;
@@ -931,7 +932,8 @@ vireo_rx_offload_capa(const struct vireo_dev *dev)
 static uint64_t
 vireo_tx_offload_capa(const struct vireo_dev *dev)
 {
-	uint64_t capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	uint64_t capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+		RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 
 	if (dev->host_features & VIREO_TX_CSUM_FEATURES)
 		capa |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM |

@@ -31,41 +31,44 @@
  */
 static __rte_always_inline uint16_t
 vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
-		const enum vireo_vq_layout layout)
+		const enum vireo_vq_layout layout, const bool in_order)
 {
 	struct rte_mbuf *fresh[VIREO_RX_BURST_MAX];
-	struct vireo_buf bufs[VIREO_RX_BURST_MAX];
-	uint16_t posted = 0, chunk, added, i;
 	/* The header goes at the end of the headroom, the frame where
 	 * mbuf data normally starts. */
 	const uint16_t lead = RTE_PKTMBUF_HEADROOM - rxq->hdr_size;
-	/* Read once (stores to bufs[] might alias rxq for the compiler). */
+	/* Read once (ring and slot stores might alias rxq for the
+	 * compiler). */
 	const uint16_t addr_offset = rxq->addr_offset;
 	const uint32_t buf_len = rxq->buf_len;
+	struct rte_mempool *mp = rxq->mp;
+	uint16_t posted = 0, chunk, i;
+	struct vireo_vq_run run;
 
 	while (want > 0) {
-		chunk = RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX);
+		chunk = vireo_vq_run_begin(&rxq->q.vq, &run,
+			RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX), layout);
+		if (chunk == 0)
+			break;
 		/* Raw from the pool: a free mbuf has refcnt 1, one segment
 		 * and no next; the rest is set when it comes back full. */
-		if (unlikely(rte_mempool_get_bulk(rxq->mp, (void **)fresh,
+		if (unlikely(rte_mempool_get_bulk(mp, (void **)fresh,
 						  chunk) != 0)) {
 			rxq->stats.nombuf += chunk;
 			break;
 		}
-		for (i = 0; i < chunk; i++) {
-			bufs[i].addr = vireo_mbuf_dev_addr(fresh[i],
-							   addr_offset) + lead;
-			bufs[i].len = buf_len;
-		}
-		added = vireo_dp_add1_burst(&rxq->q.vq, bufs,
-					    (void *const *)fresh, chunk,
-					    VIRTQ_DESC_F_WRITE, layout);
-		posted += added;
-		if (unlikely(added < chunk)) {
-			rte_mempool_put_bulk(rxq->mp, (void **)&fresh[added],
-					     chunk - added);
-			break;
-		}
+		/* the first add apart: only it may be the head withheld */
+		vireo_vq_run_add(&run, vireo_mbuf_dev_addr(fresh[0],
+				 addr_offset) + lead, buf_len,
+				 VIRTQ_DESC_F_WRITE, buf_len, fresh[0],
+				 layout, in_order, true);
+		for (i = 1; i < chunk; i++)
+			vireo_vq_run_add(&run, vireo_mbuf_dev_addr(fresh[i],
+					 addr_offset) + lead, buf_len,
+					 VIRTQ_DESC_F_WRITE, buf_len, fresh[i],
+					 layout, in_order, false);
+		vireo_vq_run_end(&rxq->q.vq, &run, layout, in_order);
+		posted += chunk;
 		want -= chunk;
 	}
 	if (posted > 0)
@@ -88,7 +91,8 @@ vireo_rxq_fill(struct vireo_rxq *rxq)
 	model.port = rxq->port_id;
 	memcpy(&rxq->mbuf_rearm, &model.data_off, sizeof(rxq->mbuf_rearm));
 
-	if (vireo_rx_refill(rxq, free_slots, rxq->q.vq.layout) == 0 &&
+	if (vireo_rx_refill(rxq, free_slots, rxq->q.vq.layout,
+			    rxq->q.vq.options & VIREO_VQ_OPT_IN_ORDER) == 0 &&
 	    free_slots > 0) {
 		VIREO_LOG(rx, ERR, "port %u Rx queue %u: no mbufs to fill the ring",
 			  rxq->port_id, rxq->queue_id);
@@ -103,10 +107,11 @@ vireo_rxq_fill(struct vireo_rxq *rxq)
  * this burst met the bad entry first or after good ones). */
 static __rte_always_inline uint16_t
 vireo_rx_take(struct vireo_rxq *rxq, struct rte_mbuf **bufs, uint32_t *lens,
-	      uint16_t n, const enum vireo_vq_layout layout)
+	      uint16_t n, const enum vireo_vq_layout layout,
+	      const bool in_order)
 {
 	int rc = vireo_dp_get_used_burst(&rxq->q.vq, (void **)bufs, lens, n,
-					 layout);
+					 layout, in_order);
 
 	if (unlikely(rxq->q.vq.broken)) {
 		int why = vireo_vq_break_news(&rxq->q.vq);
@@ -122,30 +127,43 @@ vireo_rx_take(struct vireo_rxq *rxq, struct rte_mbuf **bufs, uint32_t *lens,
 /* Counts what a burst delivered and refills once enough is free. */
 static __rte_always_inline void
 vireo_rx_done(struct vireo_rxq *rxq, uint16_t packets, uint64_t bytes,
-	      const enum vireo_vq_layout layout)
+	      const enum vireo_vq_layout layout, const bool in_order)
 {
 	uint16_t free_slots = vireo_vq_nfree(&rxq->q.vq);
 
 	rxq->stats.packets += packets;
 	rxq->stats.bytes += bytes;
 	if (free_slots >= VIREO_RX_REFILL_BATCH)
-		vireo_rx_refill(rxq, free_slots, layout);
+		vireo_rx_refill(rxq, free_slots, layout, in_order);
 }
 
 /*
  * Fills the mbuf fields of the first buffer of a frame of @len bytes.
  * The mbuf came from the pool (we posted it), so next is NULL already.
+ * Four 8-byte stores: the rearm word (data_off, refcnt, nb_segs, port)
+ * and ol_flags 0; packet_type 0 and pkt_len; data_len, with vlan_tci
+ * and the low half of the hash 0 (no flag says they hold anything).
  */
 static __rte_always_inline void
 vireo_rx_init_mbuf(struct vireo_rxq *rxq, struct rte_mbuf *m, uint32_t len)
 {
-	/* data_off, refcnt, nb_segs and port sit together (the rearm
-	 * word of struct rte_mbuf): one 8-byte store. */
-	memcpy(&m->data_off, &rxq->mbuf_rearm, sizeof(rxq->mbuf_rearm));
-	m->ol_flags = 0;
-	m->packet_type = 0;
-	m->pkt_len = len;
-	m->data_len = (uint16_t)len;
+	const uint64_t rearm = rxq->mbuf_rearm, zero = 0;
+	const uint64_t lens_lo = (uint64_t)len << 32, lens_hi = len;
+
+	RTE_BUILD_BUG_ON(offsetof(struct rte_mbuf, ol_flags) !=
+			 offsetof(struct rte_mbuf, rearm_data) + 8 ||
+			 offsetof(struct rte_mbuf, packet_type) !=
+			 offsetof(struct rte_mbuf, rearm_data) + 16 ||
+			 offsetof(struct rte_mbuf, pkt_len) !=
+			 offsetof(struct rte_mbuf, rearm_data) + 20 ||
+			 offsetof(struct rte_mbuf, data_len) !=
+			 offsetof(struct rte_mbuf, rearm_data) + 24 ||
+			 offsetof(struct rte_mbuf, vlan_tci) !=
+			 offsetof(struct rte_mbuf, rearm_data) + 26);
+	memcpy(&m->rearm_data, &rearm, 8);
+	memcpy(&m->ol_flags, &zero, 8);
+	memcpy(&m->packet_type, &lens_lo, 8);
+	memcpy(&m->data_len, &lens_hi, 8);
 }
 
 static __rte_always_inline const struct vireo_net_hdr *
@@ -157,7 +175,7 @@ vireo_rx_hdr(const struct vireo_rxq *rxq, const struct rte_mbuf *m)
 
 static __rte_always_inline uint16_t
 vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
-	       const enum vireo_vq_layout layout)
+	       const enum vireo_vq_layout layout, const bool in_order)
 {
 	uint32_t lens[VIREO_RX_BURST_MAX];
 	uint64_t bytes = 0, ready;
@@ -169,11 +187,29 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	const bool vlan_strip = rxq->vlan_strip;
 
 	got = vireo_rx_take(rxq, pkts, lens,
-			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout);
+			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout,
+			    in_order);
 	/* Vector units: runs of four good frames get their mbuf fields at
 	 * once (bit i set: pkts[i] is done); 0 in the scalar unit. */
 	ready = vireo_dp_rx_init4(rxq, pkts, lens, got);
-	for (i = 0; i < got; i++) {
+	i = 0;
+	/* The common case in a loop of its own: nothing to report from the
+	 * header, nothing to strip, no short frame (the loop below takes
+	 * over from the first). */
+	if (likely(!offload && !vlan_strip)) {
+		for (; i < got; i++) {
+			uint32_t len = lens[i];
+
+			if (unlikely(len <= hdr_size))
+				break;
+			len -= hdr_size;
+			if (!(ready >> i & 1))
+				vireo_rx_init_mbuf(rxq, pkts[i], len);
+			bytes += len;
+		}
+	}
+	kept = i;
+	for (; i < got; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = lens[i];
 
@@ -194,7 +230,7 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 		bytes += len;
 		pkts[kept++] = m;
 	}
-	vireo_rx_done(rxq, kept, bytes, layout);
+	vireo_rx_done(rxq, kept, bytes, layout, in_order);
 	return kept;
 }
 
@@ -257,7 +293,7 @@ vireo_rx_boundary(struct vireo_rxq *rxq, uint16_t start, uint16_t got,
  */
 static __rte_always_inline uint16_t
 vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
-		   const enum vireo_vq_layout layout)
+		   const enum vireo_vq_layout layout, const bool in_order)
 {
 	struct rte_mbuf *bufs[VIREO_RX_BURST_MAX];
 	uint32_t lens[VIREO_RX_BURST_MAX];
@@ -267,7 +303,8 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	bool before;
 
 	got = vireo_rx_take(rxq, bufs, lens,
-			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout);
+			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout,
+			    in_order);
 	/* From bufs[cut] on, buffers come from a device newer than any
 	 * frame begun before it: such a frame's other buffers never come
 	 * (its device is gone), and that buffer starts a new frame. */
@@ -324,32 +361,26 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 			rxq->partial_tail = NULL;
 		}
 	}
-	vireo_rx_done(rxq, done, bytes, layout);
+	vireo_rx_done(rxq, done, bytes, layout, in_order);
 	return done;
 }
 
-uint16_t
-VIREO_DP_NAME(vireo_rx_split)(void *rxq, struct rte_mbuf **pkts, uint16_t n)
-{
-	return vireo_rx_burst(rxq, pkts, n, VIREO_VQ_SPLIT);
+/* The entry points: layout and in-order are constants of each. */
+#define VIREO_RX_ENTRY(name, body, layout, in_order) \
+uint16_t \
+VIREO_DP_NAME(name)(void *rxq, struct rte_mbuf **pkts, uint16_t n) \
+{ \
+	return body(rxq, pkts, n, layout, in_order); \
 }
 
-uint16_t
-VIREO_DP_NAME(vireo_rx_packed)(void *rxq, struct rte_mbuf **pkts, uint16_t n)
-{
-	return vireo_rx_burst(rxq, pkts, n, VIREO_VQ_PACKED);
-}
-
-uint16_t
-VIREO_DP_NAME(vireo_rx_mrg_split)(void *rxq, struct rte_mbuf **pkts,
-				  uint16_t n)
-{
-	return vireo_rx_mrg_burst(rxq, pkts, n, VIREO_VQ_SPLIT);
-}
-
-uint16_t
-VIREO_DP_NAME(vireo_rx_mrg_packed)(void *rxq, struct rte_mbuf **pkts,
-				   uint16_t n)
-{
-	return vireo_rx_mrg_burst(rxq, pkts, n, VIREO_VQ_PACKED);
-}
+VIREO_RX_ENTRY(vireo_rx_split, vireo_rx_burst, VIREO_VQ_SPLIT, false)
+VIREO_RX_ENTRY(vireo_rx_split_io, vireo_rx_burst, VIREO_VQ_SPLIT, true)
+VIREO_RX_ENTRY(vireo_rx_packed, vireo_rx_burst, VIREO_VQ_PACKED, false)
+VIREO_RX_ENTRY(vireo_rx_packed_io, vireo_rx_burst, VIREO_VQ_PACKED, true)
+VIREO_RX_ENTRY(vireo_rx_mrg_split, vireo_rx_mrg_burst, VIREO_VQ_SPLIT, false)
+VIREO_RX_ENTRY(vireo_rx_mrg_split_io, vireo_rx_mrg_burst, VIREO_VQ_SPLIT,
+	       true)
+VIREO_RX_ENTRY(vireo_rx_mrg_packed, vireo_rx_mrg_burst, VIREO_VQ_PACKED,
+	       false)
+VIREO_RX_ENTRY(vireo_rx_mrg_packed_io, vireo_rx_mrg_burst, VIREO_VQ_PACKED,
+	       true)

@@ -23,26 +23,37 @@
 #include "vireo_rxtx.h"
 #include "virtio_user/vhost_user.h"
 
-/* A path: the ring layout and Rx buffer mode it serves. */
+/* A path: the ring layout, Rx buffer mode and ordering it serves. */
 struct vireo_path_entry {
 	bool packed;
 	bool mergeable;
+	bool in_order;
 	eth_rx_burst_t rx;
 	eth_tx_burst_t tx;
 	const char *name;
 };
 
-/* The four paths of one instruction set's unit. */
+/* The eight paths of one instruction set's unit. */
 #define VIREO_PATHS(sfx) { \
-	{ false, false, vireo_rx_split##sfx, vireo_tx_split##sfx, "split" }, \
-	{ false, true, vireo_rx_mrg_split##sfx, vireo_tx_split##sfx, \
+	{ false, false, false, vireo_rx_split##sfx, vireo_tx_split##sfx, \
+	  "split" }, \
+	{ false, true, false, vireo_rx_mrg_split##sfx, vireo_tx_split##sfx, \
 	  "split mergeable" }, \
-	{ true, false, vireo_rx_packed##sfx, vireo_tx_packed##sfx, "packed" }, \
-	{ true, true, vireo_rx_mrg_packed##sfx, vireo_tx_packed##sfx, \
+	{ true, false, false, vireo_rx_packed##sfx, vireo_tx_packed##sfx, \
+	  "packed" }, \
+	{ true, true, false, vireo_rx_mrg_packed##sfx, vireo_tx_packed##sfx, \
 	  "packed mergeable" }, \
+	{ false, false, true, vireo_rx_split_io##sfx, vireo_tx_split_io##sfx, \
+	  "split" }, \
+	{ false, true, true, vireo_rx_mrg_split_io##sfx, \
+	  vireo_tx_split_io##sfx, "split mergeable" }, \
+	{ true, false, true, vireo_rx_packed_io##sfx, vireo_tx_packed_io##sfx, \
+	  "packed" }, \
+	{ true, true, true, vireo_rx_mrg_packed_io##sfx, \
+	  vireo_tx_packed_io##sfx, "packed mergeable" }, \
 }
 
-static const struct vireo_path_entry vireo_paths[VIREO_ISA_COUNT][4] = {
+static const struct vireo_path_entry vireo_paths[VIREO_ISA_COUNT][8] = {
 	[VIREO_ISA_SCALAR] = VIREO_PATHS(),
 #ifdef RTE_ARCH_X86_64
 	[VIREO_ISA_SSE] = VIREO_PATHS(_sse),
@@ -66,7 +77,8 @@ vireo_path_lookup(const struct vireo_dev *dev)
 
 	for (i = 0; i < RTE_DIM(vireo_paths[0]); i++)
 		if (row[i].packed == dev->packed &&
-		    row[i].mergeable == dev->mergeable)
+		    row[i].mergeable == dev->mergeable &&
+		    row[i].in_order == dev->in_order)
 			return &row[i];
 	return &row[0];	/* unreachable: the table is complete */
 }

@@ -24,12 +24,28 @@
  * allocation and one publish per batch. */
 #define VIREO_RX_REFILL_BATCH	32
 
-uint16_t vireo_rx_split(void *rxq, struct rte_mbuf **pkts, uint16_t n);
-uint16_t vireo_rx_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n);
-uint16_t vireo_rx_mrg_split(void *rxq, struct rte_mbuf **pkts, uint16_t n);
-uint16_t vireo_rx_mrg_packed(void *rxq, struct rte_mbuf **pkts, uint16_t n);
-uint16_t vireo_tx_split(void *txq, struct rte_mbuf **pkts, uint16_t n);
-uint16_t vireo_tx_packed(void *txq, struct rte_mbuf **pkts, uint16_t n);
+/*
+ * Burst functions, by layout, Rx buffer mode and in-order (_io), each
+ * built with those as constants; the vector units add their ISA name.
+ */
+#define VIREO_DP_DECLARE(sfx) \
+	uint16_t vireo_rx_split##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_split_io##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_packed##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_packed_io##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_mrg_split##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_rx_mrg_split_io##sfx(void *, struct rte_mbuf **, \
+					    uint16_t); \
+	uint16_t vireo_rx_mrg_packed##sfx(void *, struct rte_mbuf **, \
+					  uint16_t); \
+	uint16_t vireo_rx_mrg_packed_io##sfx(void *, struct rte_mbuf **, \
+					     uint16_t); \
+	uint16_t vireo_tx_split##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_tx_split_io##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_tx_packed##sfx(void *, struct rte_mbuf **, uint16_t); \
+	uint16_t vireo_tx_packed_io##sfx(void *, struct rte_mbuf **, uint16_t)
+
+VIREO_DP_DECLARE();
 uint16_t vireo_tx_prepare(void *txq, struct rte_mbuf **pkts, uint16_t n);
 
 /*
@@ -47,18 +63,10 @@ enum vireo_isa {
 	VIREO_ISA_COUNT
 };
 
-#define VIREO_DP_DECLARE(isa) \
-	uint16_t vireo_rx_split_##isa(void *, struct rte_mbuf **, uint16_t); \
-	uint16_t vireo_rx_packed_##isa(void *, struct rte_mbuf **, uint16_t); \
-	uint16_t vireo_rx_mrg_split_##isa(void *, struct rte_mbuf **, uint16_t); \
-	uint16_t vireo_rx_mrg_packed_##isa(void *, struct rte_mbuf **, uint16_t); \
-	uint16_t vireo_tx_split_##isa(void *, struct rte_mbuf **, uint16_t); \
-	uint16_t vireo_tx_packed_##isa(void *, struct rte_mbuf **, uint16_t)
-
 #ifdef RTE_ARCH_X86_64
-VIREO_DP_DECLARE(sse);
-VIREO_DP_DECLARE(avx2);
-VIREO_DP_DECLARE(avx512);
+VIREO_DP_DECLARE(_sse);
+VIREO_DP_DECLARE(_avx2);
+VIREO_DP_DECLARE(_avx512);
 #endif
 
 /* What the burst bodies call, per unit. */
@@ -66,12 +74,10 @@ VIREO_DP_DECLARE(avx512);
 #define VIREO_DP_CAT2(a, b)	a ## _ ## b
 #define VIREO_DP_CAT(a, b)	VIREO_DP_CAT2(a, b)
 #define VIREO_DP_NAME(fn)	VIREO_DP_CAT(fn, VIREO_VEC_NAME)
-#define vireo_dp_get_used_burst	vireo_vq_get_used_burst_vec_layout
-#define vireo_dp_add1_burst	vireo_vq_add1_burst_vec_layout
+#define vireo_dp_get_used_burst	vireo_vq_get_used_burst_vec_mode
 #else
 #define VIREO_DP_NAME(fn)	fn
-#define vireo_dp_get_used_burst	vireo_vq_get_used_burst_layout
-#define vireo_dp_add1_burst	vireo_vq_add1_burst_layout
+#define vireo_dp_get_used_burst	vireo_vq_get_used_burst_mode
 #define vireo_dp_rx_init4(rxq, pkts, lens, n)	((uint64_t)0)
 #endif
 
@@ -88,6 +94,22 @@ int vireo_xstats_get_names(struct rte_eth_dev *eth_dev,
 
 /* Feature bits in words, for logs: "VERSION_1 RING_PACKED ...". */
 void vireo_feature_names(uint64_t features, char *buf, size_t len);
+
+/*
+ * The Tx cookie of a packet that went out with a header of its own (not
+ * pushed: chained, shared, indirect, ...) carries this low bit (mbufs
+ * are cache line aligned), so the reclaim knows which mbufs were simple
+ * when pushed and are simple still: no one else holds a reference to an
+ * mbuf of refcnt 1 that the app gave away.
+ */
+#define VIREO_TX_GATHERED	((uintptr_t)1)
+
+/* The mbuf of a Tx cookie. */
+static __rte_always_inline struct rte_mbuf *
+vireo_tx_cookie_mbuf(const void *cookie)
+{
+	return (struct rte_mbuf *)((uintptr_t)cookie & ~VIREO_TX_GATHERED);
+}
 
 /* Publish what was added and kick the device if it asked for one. */
 static __rte_always_inline void

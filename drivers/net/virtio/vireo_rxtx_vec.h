@@ -35,11 +35,11 @@ _Static_assert(offsetof(struct rte_mbuf, pkt_len) ==
 
 /*
  * vireo_rx_init_mbuf for each run of four frames that all carry more
- * than the header: the rearm word with ol_flags 0 in one store, and
- * packet_type 0, pkt_len and data_len blended into the mbuf's 16 bytes
- * there (vlan_tci and the hash keep what they had, as in the scalar
- * init).  Returns the frames done, bit i for pkts[i]; the others take
- * the scalar way (a short frame is dropped there).
+ * than the header, the same 32 bytes per mbuf in two 16-byte stores:
+ * the rearm word with ol_flags 0, then packet_type 0, pkt_len, data_len,
+ * vlan_tci 0 and the low half of the hash 0.  Returns the frames done,
+ * bit i for pkts[i]; the others take the scalar way (a short frame is
+ * dropped there).
  */
 static __rte_always_inline uint64_t
 vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
@@ -48,7 +48,7 @@ vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
 	const __m128i hdr = _mm_set1_epi32(rxq->hdr_size);
 	const __m128i rearm = _mm_set_epi64x(0, rxq->mbuf_rearm);
 	/* frame length i into bytes 4-7 (pkt_len) and 8-9 (data_len),
-	 * zeros into 0-3 (packet_type) */
+	 * zeros elsewhere */
 	const __m128i place[VIREO_VEC_BATCH] = {
 		_mm_setr_epi8(-1, -1, -1, -1, 0, 1, 2, 3, 0, 1,
 			      -1, -1, -1, -1, -1, -1),
@@ -72,12 +72,10 @@ vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
 		l = _mm_sub_epi32(l, hdr);
 		for (k = 0; k < VIREO_VEC_BATCH; k++) {
 			struct rte_mbuf *m = pkts[i + k];
-			__m128i *f = (__m128i *)&m->rx_descriptor_fields1;
 
 			_mm_storeu_si128((__m128i *)&m->rearm_data, rearm);
-			/* words 0-4 new, 5-7 (vlan_tci, hash) kept */
-			_mm_storeu_si128(f, _mm_blend_epi16(_mm_loadu_si128(f),
-				_mm_shuffle_epi8(l, place[k]), 0x1f));
+			_mm_storeu_si128((__m128i *)&m->rx_descriptor_fields1,
+					 _mm_shuffle_epi8(l, place[k]));
 		}
 		done |= (uint64_t)0xf << i;
 	}

@@ -17,6 +17,8 @@
  * VIREO_VEC_NAME set, over the ring core's vector batch primitives.
  */
 
+#include <string.h>
+
 #include <rte_common.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
@@ -27,58 +29,99 @@
 #include "vireo_log.h"
 #include "vireo_rxtx.h"
 
-/* Packets whose header goes in front, added to the ring at once. */
-#define VIREO_TX_PUSH_BATCH 32
+/*
+ * The mbuf fields a pushed packet is judged by, read as words: the
+ * rearm word (data_off, refcnt, nb_segs, port) and ol_flags.
+ */
+_Static_assert(offsetof(struct rte_mbuf, refcnt) ==
+	       offsetof(struct rte_mbuf, rearm_data) + 2 &&
+	       offsetof(struct rte_mbuf, nb_segs) ==
+	       offsetof(struct rte_mbuf, rearm_data) + 4 &&
+	       offsetof(struct rte_mbuf, data_off) ==
+	       offsetof(struct rte_mbuf, rearm_data),
+	       "data_off, refcnt, nb_segs: the rearm word");
+
+/* refcnt 1 and nb_segs 1: bits 16-47 of the rearm word */
+#define VIREO_TX_SIMPLE		UINT32_C(0x00010001)
+#define VIREO_TX_NOT_DIRECT	(RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)
+/* Both are the top bits of ol_flags (bit 63 is not defined): a shift
+ * tests them, with no 64-bit mask to load. */
+#define VIREO_TX_NOT_DIRECT_SHIFT	61
+_Static_assert(VIREO_TX_NOT_DIRECT ==
+	       (UINT64_C(3) << VIREO_TX_NOT_DIRECT_SHIFT),
+	       "indirect and external are bits 61 and 62 of ol_flags");
+
+static __rte_always_inline uint64_t
+vireo_mbuf_rearm(const struct rte_mbuf *m)
+{
+	uint64_t w;
+
+	memcpy(&w, &m->rearm_data, sizeof(w));
+	return w;
+}
 
 /*
- * Frees sent mbufs.  The common case, a direct single-segment mbuf with
- * no other reference, goes straight back to its pool, in runs per pool;
- * anything else takes the general path.
+ * Can the header go in front, in the mbuf's own headroom: one segment,
+ * one reference, its own buffer (the headroom of a shared or indirect
+ * mbuf is someone else's), and room for the header.  A single-segment
+ * mbuf has no next (rte_mbuf_check), so this reads only the mbuf's first
+ * cache line; one branch for the four tests.
+ */
+static __rte_always_inline bool
+vireo_tx_can_push(const struct rte_mbuf *m, uint64_t rearm, uint16_t hdr_size)
+{
+	return (((uint32_t)(rearm >> 16) ^ VIREO_TX_SIMPLE) |
+		(uint32_t)(m->ol_flags >> VIREO_TX_NOT_DIRECT_SHIFT) |
+		(uint32_t)((uint16_t)rearm < hdr_size)) == 0;
+}
+
+/*
+ * Frees sent mbufs.  Pushed ones of one pool go straight back to it in
+ * one call (with MBUF_FAST_FREE the app promised one pool: no mbuf is
+ * read at all); anything else takes the general path, mbuf by mbuf.
  */
 static __rte_always_inline void
-vireo_tx_free(struct rte_mbuf **done, uint16_t n)
+vireo_tx_free(const struct vireo_txq *txq, struct rte_mbuf **done, uint16_t n)
 {
-	void *run[VIREO_RX_BURST_MAX];
-	struct rte_mempool *pool = NULL;
-	uint16_t i, k = 0;
+	struct rte_mempool *pool;
+	uint16_t i;
 
-	for (i = 0; i < n; i++) {
-		struct rte_mbuf *m = done[i];
+	for (i = 0; i < n; i++)
+		if (unlikely((uintptr_t)done[i] & VIREO_TX_GATHERED))
+			break;
+	if (likely(i > 0)) {
+		pool = done[0]->pool;
+		if (!txq->fast_free) {
+			uint16_t k;
 
-		if (unlikely(!RTE_MBUF_DIRECT(m) || m->next != NULL ||
-			     rte_mbuf_refcnt_read(m) != 1)) {
-			rte_pktmbuf_free(m);
-			continue;
+			for (k = 1; k < i; k++)
+				if (unlikely(done[k]->pool != pool))
+					break;
+			i = k;
 		}
-		if (m->pool != pool) {
-			if (k > 0)
-				rte_mempool_put_bulk(pool, run, k);
-			pool = m->pool;
-			k = 0;
-		}
-		run[k++] = m;
+		rte_mempool_put_bulk(pool, (void **)done, i);
 	}
-	if (k > 0)
-		rte_mempool_put_bulk(pool, run, k);
+	for (; i < n; i++)
+		rte_pktmbuf_free(vireo_tx_cookie_mbuf(done[i]));
 }
 
 /* Frees what the device has finished sending. */
 static __rte_always_inline void
 vireo_tx_reclaim(struct vireo_txq *txq, uint16_t want,
-		 const enum vireo_vq_layout layout)
+		 const enum vireo_vq_layout layout, const bool in_order)
 {
 	struct rte_mbuf *done[VIREO_RX_BURST_MAX];
-	uint32_t lens[VIREO_RX_BURST_MAX];
 	int rc;
 
 	while (want > 0) {
-		rc = vireo_dp_get_used_burst(&txq->q.vq, (void **)done,
-				lens, RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX),
-				layout);
+		uint16_t chunk = RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX);
+
+		rc = vireo_dp_get_used_burst(&txq->q.vq, (void **)done, NULL,
+					     chunk, layout, in_order);
 		if (rc <= 0)
 			return;
-		vireo_tx_free(done, rc);
-		if (rc < RTE_MIN(want, (uint16_t)VIREO_RX_BURST_MAX))
+		vireo_tx_free(txq, done, rc);
+		if (rc < chunk)
 			return;
 		want -= rc;
 	}
@@ -103,22 +146,9 @@ vireo_tx_params(const struct vireo_txq *txq)
 					 txq->offload };
 }
 
-/*
- * Can the header go in front of the data, in the mbuf itself?  Only if
- * the mbuf is ours alone (the headroom of a shared or indirect mbuf is
- * someone else's) and the data is in one segment.
- */
-static __rte_always_inline bool
-vireo_tx_can_push(const struct vireo_tx_params *p, const struct rte_mbuf *m)
-{
-	return m->nb_segs == 1 && RTE_MBUF_DIRECT(m) &&
-		rte_mbuf_refcnt_read(m) == 1 &&
-		rte_pktmbuf_headroom(m) >= p->hdr_size;
-}
-
 static __rte_always_inline void
 vireo_tx_hdr_fill(const struct vireo_tx_params *p, struct vireo_net_hdr *hdr,
-		  const struct rte_mbuf *m)
+		  const struct rte_mbuf *m, const bool offload)
 {
 	uint64_t zero = 0;
 
@@ -130,21 +160,8 @@ vireo_tx_hdr_fill(const struct vireo_tx_params *p, struct vireo_net_hdr *hdr,
 			 sizeof(*hdr) > 2 * sizeof(zero));
 	memcpy(hdr, &zero, sizeof(zero));
 	memcpy((char *)hdr + p->hdr_size - sizeof(zero), &zero, sizeof(zero));
-	if (p->offload)
+	if (offload)
 		vireo_tx_offload(hdr, m);
-}
-
-/* Writes the header into the headroom (the mbuf fields stay as they
- * are, so a packet the ring cannot take is unchanged for the retry). */
-static __rte_always_inline void
-vireo_tx_push_prepare(const struct vireo_tx_params *p, struct rte_mbuf *m,
-		      struct vireo_buf *buf)
-{
-	vireo_tx_hdr_fill(p, (struct vireo_net_hdr *)
-			  (rte_pktmbuf_mtod(m, char *) - p->hdr_size), m);
-	buf->addr = vireo_mbuf_dev_addr(m, p->addr_offset) + m->data_off -
-		p->hdr_size;
-	buf->len = m->data_len + p->hdr_size;
 }
 
 /* Header in our slot memory, then the segments: indirect or chained. */
@@ -157,6 +174,7 @@ vireo_tx_gather(struct vireo_txq *txq, struct rte_mbuf *m)
 	uint16_t id = vireo_vq_next_id(vq);
 	struct rte_mbuf *seg;
 	uint16_t n = 1;
+	void *cookie;
 
 	/* Without indirect tables a chain must fit the ring at once. */
 	if (unlikely(m->nb_segs > VIREO_TX_MAX_SEGS ||
@@ -166,7 +184,7 @@ vireo_tx_gather(struct vireo_txq *txq, struct rte_mbuf *m)
 			     VIREO_TX_MAX_SEGS);
 		return VIREO_VQ_EINVAL;
 	}
-	vireo_tx_hdr_fill(&p, &txq->slot_mem[id].hdr, m);
+	vireo_tx_hdr_fill(&p, &txq->slot_mem[id].hdr, m, p.offload);
 	bufs[0].addr = txq->slot_mem_iova +
 		(uint64_t)id * sizeof(struct vireo_tx_slot_mem);
 	bufs[0].len = txq->hdr_size;
@@ -176,26 +194,79 @@ vireo_tx_gather(struct vireo_txq *txq, struct rte_mbuf *m)
 		bufs[n].len = seg->data_len;
 		n++;
 	}
+	cookie = (void *)((uintptr_t)m | VIREO_TX_GATHERED);
 	if (txq->use_indirect)
-		return vireo_vq_add_indirect(vq, bufs, n, 0, m);
-	return vireo_vq_add(vq, bufs, n, 0, m);
+		return vireo_vq_add_indirect(vq, bufs, n, 0, cookie);
+	return vireo_vq_add(vq, bufs, n, 0, cookie);
+}
+
+/*
+ * Pushes one packet if it can carry its header in front: the header
+ * into the headroom and one descriptor for header and frame.  Returns
+ * false (nothing done) if it cannot.
+ */
+static __rte_always_inline bool
+vireo_tx_push1(const struct vireo_tx_params *p, struct vireo_vq_run *run,
+	       struct rte_mbuf *m, uint64_t *bytes,
+	       const enum vireo_vq_layout layout, const bool in_order,
+	       const bool offload, const bool first)
+{
+	uint64_t rearm = vireo_mbuf_rearm(m);
+	uint16_t data_off = (uint16_t)rearm;
+
+	if (unlikely(!vireo_tx_can_push(m, rearm, p->hdr_size)))
+		return false;
+	vireo_tx_hdr_fill(p, (struct vireo_net_hdr *)((char *)m->buf_addr +
+			  data_off - p->hdr_size), m, offload);
+	vireo_vq_run_add(run, vireo_mbuf_dev_addr(m, p->addr_offset) +
+			 data_off - p->hdr_size, m->data_len + p->hdr_size,
+			 0, 0, m, layout, in_order, first);
+	*bytes += m->data_len;
+	return true;
+}
+
+/*
+ * Adds packets that carry their header in front, from pkts[0] on, as
+ * one run of one-descriptor buffers; stops at the first that cannot
+ * (or when the ring is full).  Returns how many were added.
+ */
+static __rte_always_inline uint16_t
+vireo_tx_push_run(struct vireo_txq *txq, const struct vireo_tx_params *p,
+		  struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes,
+		  const enum vireo_vq_layout layout, const bool in_order,
+		  const bool offload)
+{
+	struct vireo_vq_run run;
+	uint16_t room, i = 0;
+	uint64_t sent = 0;
+
+	room = vireo_vq_run_begin(&txq->q.vq, &run, n, layout);
+	/* the first add apart: only it may be the head withheld */
+	if (room > 0 && vireo_tx_push1(p, &run, pkts[0], &sent, layout,
+				       in_order, offload, true))
+		for (i = 1; i < room && vireo_tx_push1(p, &run, pkts[i], &sent,
+				layout, in_order, offload, false); i++)
+			;
+	vireo_vq_run_end(&txq->q.vq, &run, layout, in_order);
+	*bytes += sent;
+	return i;
 }
 
 static __rte_always_inline uint16_t
 vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
-	       const enum vireo_vq_layout layout)
+	       const enum vireo_vq_layout layout, const bool in_order)
 {
 	const struct vireo_tx_params params = vireo_tx_params(txq);
-	struct vireo_buf bufs[VIREO_TX_PUSH_BATCH];
 	struct vireo_vq *vq = &txq->q.vq;
 	uint64_t bytes = 0;
-	uint16_t i = 0, run, added, dropped = 0;
+	uint16_t i = 0, added, dropped = 0;
 	int rc;
 
 	if (unlikely(vq->broken))
 		return 0;
 	if (vireo_vq_nfree(vq) < RTE_MAX(txq->free_thresh, n)) {
-		vireo_tx_reclaim(txq, vq->size - vireo_vq_nfree(vq), layout);
+		vireo_tx_reclaim(txq, vq->size - vireo_vq_nfree(vq), layout,
+				 in_order);
 		/* the device broke the ring: count it and say why, once */
 		if (unlikely(vq->broken)) {
 			int why = vireo_vq_break_news(vq);
@@ -209,22 +280,15 @@ vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
 	}
 
 	while (i < n) {
-		/* A run of packets that carry their header in front: one
-		 * descriptor each, added together. */
-		for (run = 0; i + run < n && run < VIREO_TX_PUSH_BATCH &&
-		     vireo_tx_can_push(&params, pkts[i + run]); run++)
-			vireo_tx_push_prepare(&params, pkts[i + run],
-					      &bufs[run]);
-		if (run > 0) {
-			added = vireo_dp_add1_burst(vq, bufs,
-					(void *const *)&pkts[i], run, 0, layout);
-			for (uint16_t k = 0; k < added; k++)
-				bytes += bufs[k].len - params.hdr_size;
-			i += added;
-			if (added < run)
-				break;	/* ring full: the app retries the rest */
-			continue;
-		}
+		/* offloads asked or not: one loop each */
+		added = unlikely(params.offload) ?
+			vireo_tx_push_run(txq, &params, pkts + i, n - i,
+					  &bytes, layout, in_order, true) :
+			vireo_tx_push_run(txq, &params, pkts + i, n - i,
+					  &bytes, layout, in_order, false);
+		i += added;
+		if (i == n || vireo_vq_nfree(vq) == 0)
+			break;	/* all sent, or the ring is full */
 		/* The next packet needs a header of its own. */
 		rc = vireo_tx_gather(txq, pkts[i]);
 		if (unlikely(rc != 0)) {
@@ -246,17 +310,18 @@ vireo_tx_burst(struct vireo_txq *txq, struct rte_mbuf **pkts, uint16_t n,
 	return i;
 }
 
-uint16_t
-VIREO_DP_NAME(vireo_tx_split)(void *txq, struct rte_mbuf **pkts, uint16_t n)
-{
-	return vireo_tx_burst(txq, pkts, n, VIREO_VQ_SPLIT);
+/* The entry points: layout and in-order are constants of each. */
+#define VIREO_TX_ENTRY(name, layout, in_order) \
+uint16_t \
+VIREO_DP_NAME(name)(void *txq, struct rte_mbuf **pkts, uint16_t n) \
+{ \
+	return vireo_tx_burst(txq, pkts, n, layout, in_order); \
 }
 
-uint16_t
-VIREO_DP_NAME(vireo_tx_packed)(void *txq, struct rte_mbuf **pkts, uint16_t n)
-{
-	return vireo_tx_burst(txq, pkts, n, VIREO_VQ_PACKED);
-}
+VIREO_TX_ENTRY(vireo_tx_split, VIREO_VQ_SPLIT, false)
+VIREO_TX_ENTRY(vireo_tx_split_io, VIREO_VQ_SPLIT, true)
+VIREO_TX_ENTRY(vireo_tx_packed, VIREO_VQ_PACKED, false)
+VIREO_TX_ENTRY(vireo_tx_packed_io, VIREO_VQ_PACKED, true)
 
 #ifndef VIREO_VEC_NAME
 
