@@ -61,6 +61,8 @@ def setup():
 
 
 def kernel():
+    # the guest's kernel is one of the packages setup installs
+    setup()
     kver = os.environ.get("VIREO_GUEST_KVER")
     if not kver:
         vers = sorted(os.listdir("/lib/modules"),
