@@ -281,8 +281,13 @@ vireo_vq_reclaim_packed_run(struct vireo_vq *vq, void **cookies,
 		if (lens != NULL)
 			lens[done] = len;
 		s->cookie = NULL;
-		/* The device skips the slots of the whole chain (2.8.21). */
-		pos += s->ndesc;
+		/* The device skips the slots of the whole chain (2.8.21).
+		 * A branch, not an add of ndesc: the next entry's address
+		 * must not wait for this slot's load (with cold lines that
+		 * chain of loads would cost a cache miss per entry). */
+		pos++;
+		if (VIREO_UNLIKELY(s->ndesc != 1))
+			pos += s->ndesc - 1u;
 		if (VIREO_UNLIKELY(pos >= size)) {
 			pos -= size;
 			used_bits ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
@@ -357,8 +362,13 @@ vireo_vq_inorder_singles_packed(struct vireo_vq *vq, void **cookies,
 		if (lens != NULL)
 			lens[done] = len;
 		s->cookie = NULL;
-		/* The device skips the slots of the whole chain (2.8.21). */
-		pos += s->ndesc;
+		/* The device skips the slots of the whole chain (2.8.21).
+		 * A branch, not an add of ndesc: the next entry's address
+		 * must not wait for this slot's load (with cold lines that
+		 * chain of loads would cost a cache miss per entry). */
+		pos++;
+		if (VIREO_UNLIKELY(s->ndesc != 1))
+			pos += s->ndesc - 1u;
 		if (VIREO_UNLIKELY(pos >= size)) {
 			pos -= size;
 			used_bits ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;

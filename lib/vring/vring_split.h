@@ -305,7 +305,10 @@ vireo_vq_inorder_singles_split(struct vireo_vq *vq, void **cookies,
 		if (lens != NULL)
 			lens[done] = len;
 		s->cookie = NULL;
-		next = (next + s->ndesc) & mask;
+		/* a branch, not an add: see vireo_vq_reclaim_packed_run */
+		next = (next + 1) & mask;
+		if (VIREO_UNLIKELY(s->ndesc != 1))
+			next = (next + s->ndesc - 1u) & mask;
 	}
 	if (done == 0)
 		return 0;

@@ -235,21 +235,6 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 }
 
 /*
- * Mergeable buffers (5.1.6.3.2): the first buffer's header says how many
- * buffers the frame took; they come back consecutively.  A frame whose
- * buffers are not all used yet waits in rxq->partial_* for the next call.
- */
-static __rte_always_inline void
-vireo_rx_drop_partial(struct vireo_rxq *rxq)
-{
-	rte_pktmbuf_free(rxq->partial_head);
-	rxq->partial_head = NULL;
-	rxq->partial_tail = NULL;
-	rxq->partial_left = 0;
-	rxq->stats.errors++;
-}
-
-/*
  * After a hand-over (another device got the ring), where in this burst
  * of 'got' buffers, taken from used position 'start', the new device's
  * first one is: 'got' when not in it (all older, or no hand-over
@@ -298,9 +283,13 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	struct rte_mbuf *bufs[VIREO_RX_BURST_MAX];
 	uint32_t lens[VIREO_RX_BURST_MAX];
 	uint16_t start = vireo_vq_used_position(&rxq->q.vq);
+	const uint32_t hdr_size = rxq->hdr_size, max_bufs = rxq->q.size;
+	const bool offload = rxq->csum_offload || rxq->lro;
+	const bool vlan_strip = rxq->vlan_strip;
+	struct rte_mbuf *head, *tail;
 	uint64_t bytes = 0;
-	uint16_t got, i, done = 0, cut;
-	bool before;
+	uint16_t got, i, done = 0, cut, left;
+	bool before, old;
 
 	got = vireo_rx_take(rxq, bufs, lens,
 			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout,
@@ -309,58 +298,74 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	 * frame begun before it: such a frame's other buffers never come
 	 * (its device is gone), and that buffer starts a new frame. */
 	cut = vireo_rx_boundary(rxq, start, got, &before);
+	/* The frame in progress in locals for the burst (mbuf stores may
+	 * alias rxq for the compiler), back in rxq at the end. */
+	head = rxq->partial_head;
+	tail = rxq->partial_tail;
+	left = rxq->partial_left;
+	old = rxq->partial_old;
 	for (i = 0; i < got; i++) {
 		struct rte_mbuf *m = bufs[i];
 		uint32_t len = lens[i];
 
-		if (unlikely(i == cut && rxq->partial_head != NULL &&
-			     rxq->partial_old))
-			vireo_rx_drop_partial(rxq);
-		if (rxq->partial_head == NULL) {
+		if (unlikely(i == cut && head != NULL && old)) {
+			/* its device is gone: the rest never comes */
+			rte_pktmbuf_free(head);
+			head = NULL;
+			left = 0;
+			rxq->stats.errors++;
+		}
+		if (likely(head == NULL)) {
 			const struct vireo_net_hdr *hdr = vireo_rx_hdr(rxq, m);
 			uint16_t nbufs = hdr->num_buffers;
 
 			/* num_buffers is the device's word: bound it by
 			 * what we posted before trusting it. */
-			if (unlikely(len < rxq->hdr_size || nbufs == 0 ||
-				     nbufs > rxq->q.size)) {
+			if (unlikely(len < hdr_size || nbufs == 0 ||
+				     nbufs > max_bufs)) {
 				rxq->stats.errors++;
 				rte_pktmbuf_free(m);
 				continue;
 			}
-			len -= rxq->hdr_size;
+			len -= hdr_size;
 			vireo_rx_init_mbuf(rxq, m, len);
-			if (rxq->csum_offload || rxq->lro)
+			if (unlikely(offload))
 				vireo_rx_offload(m, hdr, rxq->lro);
-			rxq->partial_head = m;
-			rxq->partial_tail = m;
-			rxq->partial_left = nbufs - 1;
+			if (likely(nbufs == 1)) {
+				/* a whole frame: the common case */
+				if (unlikely(vlan_strip))
+					rte_vlan_strip(m);
+				bytes += m->pkt_len;
+				pkts[done++] = m;
+				continue;
+			}
+			head = m;
+			tail = m;
+			left = nbufs - 1;
 			/* begun by a device a pending hand-over replaces */
-			rxq->partial_old = before && i < cut;
-		} else {
-			struct rte_mbuf *head = rxq->partial_head;
-
-			/* Later buffers carry no header: data from the
-			 * start of what was posted. */
-			m->data_off = RTE_PKTMBUF_HEADROOM - rxq->hdr_size;
-			m->data_len = (uint16_t)len;
-			rxq->partial_tail->next = m;
-			rxq->partial_tail = m;
-			head->pkt_len += len;
-			head->nb_segs++;
-			rxq->partial_left--;
+			old = before && i < cut;
+			continue;
 		}
-		if (rxq->partial_left == 0) {
-			struct rte_mbuf *head = rxq->partial_head;
-
-			if (rxq->vlan_strip)
+		/* Later buffers carry no header: data from the start of
+		 * what was posted. */
+		m->data_off = RTE_PKTMBUF_HEADROOM - hdr_size;
+		m->data_len = (uint16_t)len;
+		tail->next = m;
+		tail = m;
+		head->pkt_len += len;
+		head->nb_segs++;
+		if (--left == 0) {
+			if (unlikely(vlan_strip))
 				rte_vlan_strip(head);
 			bytes += head->pkt_len;
 			pkts[done++] = head;
-			rxq->partial_head = NULL;
-			rxq->partial_tail = NULL;
+			head = NULL;
 		}
 	}
+	rxq->partial_head = head;
+	rxq->partial_tail = head != NULL ? tail : NULL;
+	rxq->partial_left = left;
+	rxq->partial_old = old;
 	vireo_rx_done(rxq, done, bytes, layout, in_order);
 	return done;
 }
