@@ -605,6 +605,70 @@ vireo_vq_inorder_begin(struct vireo_vq *vq, uint32_t id, uint32_t len,
 }
 
 /*
+ * In order with every buffer out one descriptor (the data path's case:
+ * vq->size - nfree - staged_descs == in_flight), the open batch is the
+ * next (distance + 1) ids, one slot each.  How many of them a take of n
+ * hands out; *last says whether that ends the batch.
+ */
+static inline uint32_t
+vireo_vq_inorder_batch1(const struct vireo_vq *vq, uint16_t n, bool *last)
+{
+	uint32_t id = vq->inorder_next, end = vq->batch_end;
+	uint32_t left = (end >= id ? end - id : end + vq->size - id) + 1;
+
+	*last = left <= n;
+	return *last ? left : n;
+}
+
+/* The books once k one-descriptor buffers of the open batch went out
+ * (their cookies cleared): ids, used position, counts, and the last
+ * one's length when that ended the batch. */
+static inline void
+vireo_vq_inorder_took1(struct vireo_vq *vq, uint32_t k, bool last,
+		       uint32_t *lens, const enum vireo_vq_layout layout)
+{
+	uint32_t id = vq->inorder_next + k, pos = vq->last_used + k;
+
+	if (id >= vq->size)
+		id -= vq->size;
+	if (layout == VIREO_VQ_PACKED && pos >= vq->size) {
+		pos -= vq->size;
+		vq->used_wrap_counter = !vq->used_wrap_counter;
+	}
+	if (last) {
+		vq->batch_pending = false;
+		if (lens != NULL)
+			lens[k - 1] = vq->batch_end_len;
+	}
+	vq->inorder_next = (uint16_t)id;
+	vq->last_used = (uint16_t)pos;
+	vq->nfree += k;
+	vq->in_flight -= k;
+}
+
+/* Hands out the cookies (and posted lengths) of the k slots from 'id'
+ * on, round the end of the table, clearing them. */
+static inline void
+vireo_vq_slots_take(struct vireo_vq_slot *slot, uint32_t id, uint32_t size,
+		    void **cookies, uint32_t *lens, uint32_t k)
+{
+	uint32_t i, run = k < size - id ? k : size - id;
+
+	for (i = 0; i < run; i++) {
+		cookies[i] = slot[id + i].cookie;
+		if (lens != NULL)
+			lens[i] = slot[id + i].buflen;
+		slot[id + i].cookie = NULL;
+	}
+	for (; i < k; i++) {
+		cookies[i] = slot[i - run].cookie;
+		if (lens != NULL)
+			lens[i] = slot[i - run].buflen;
+		slot[i - run].cookie = NULL;
+	}
+}
+
+/*
  * Hands out up to n buffers of the open batch, oldest first.  The
  * device wrote no length for the ones before the last: they report what
  * was posted (0 for Tx, the buffer size for Rx).  @lens may be NULL.
@@ -618,27 +682,11 @@ vireo_vq_inorder_take(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 	uint32_t id = vq->inorder_next, pos = vq->last_used, k = 0, freed = 0;
 	bool wrap = vq->used_wrap_counter, last = false;
 
-	/* Every buffer out one descriptor (the data path's case): the
-	 * batch is the next (distance + 1) ids, one slot each. */
 	if (vq->size - vq->nfree - vq->staged_descs == vq->in_flight) {
-		uint32_t left = (end >= id ? end - id : end + size - id) + 1;
-
-		k = left <= n ? left : n;
-		last = k == left;
-		for (uint32_t i = 0; i < k; i++) {
-			cookies[i] = slot[id].cookie;
-			if (lens != NULL)
-				lens[i] = slot[id].buflen;
-			slot[id].cookie = NULL;
-			if (VIREO_UNLIKELY(++id == size))
-				id = 0;
-		}
-		freed = k;
-		pos += k;
-		if (layout == VIREO_VQ_PACKED && pos >= size) {
-			pos -= size;
-			wrap = !wrap;
-		}
+		k = vireo_vq_inorder_batch1(vq, n, &last);
+		vireo_vq_slots_take(slot, id, size, cookies, lens, k);
+		vireo_vq_inorder_took1(vq, k, last, lens, layout);
+		return (uint16_t)k;
 	}
 	while (k < n && !last) {
 		struct vireo_vq_slot *s = &slot[id];

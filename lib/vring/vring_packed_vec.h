@@ -34,7 +34,7 @@
  * reclaim's acquire load of one flags word does; the second load cannot
  * see older ids or lengths than the flags the first one saw.
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 vireo_packed_vec_used4(const struct vireo_packed_desc *d, bool wrap,
 		       __m128i *lens, __m128i *ids)
 {
@@ -119,7 +119,7 @@ vireo_packed_vec_used_advance(struct vireo_vq *vq)
  * see vireo_vec_ids_ok for which ids pass.  Without IN_ORDER the caller
  * keeps at least four in flight; in order it has no batch open.
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 vireo_vq_take4_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 {
 	uint16_t pos = vq->last_used;
@@ -143,59 +143,115 @@ vireo_vq_take4_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 }
 
 /*
- * Adds four one-descriptor buffers, or nothing (false) when a cookie is
- * NULL or the ring's end is inside the batch (the phase would change).
- * The caller checked four descriptors are free.
+ * In order: takes the next four buffers when the four used entries
+ * from last_used on name exactly them (ids are slots: the positions),
+ * one descriptor each, or nothing (false); as four entries of
+ * vireo_vq_inorder_singles_packed leave the vq.
+ */
+static inline __attribute__((always_inline)) bool
+vireo_vq_take4_packed_io(struct vireo_vq *vq, void **cookies, uint32_t *lens)
+{
+	uint32_t pos = vq->last_used;
+	__m128i lv, iv;
+
+	if (pos + VIREO_VEC_BATCH > vq->size ||
+	    vq->in_flight < VIREO_VEC_BATCH ||
+	    !vireo_packed_vec_used4(&vq->packed.ring.desc[pos],
+				    vq->used_wrap_counter, &lv, &iv) ||
+	    vireo_vec_lanes(_mm_cmpeq_epi32(iv, _mm_add_epi32(
+		_mm_set1_epi32((int)pos), _mm_setr_epi32(0, 1, 2, 3)))) != 0xf ||
+	    !vireo_vec_slots4_seq(&vq->slot[pos], lv, cookies, lens))
+		return false;
+	vireo_packed_vec_used_advance(vq);
+	vq->inorder_next = vq->last_used;
+	vq->nfree += VIREO_VEC_BATCH;
+	vq->in_flight -= VIREO_VEC_BATCH;
+	return true;
+}
+
+/*
+ * Four adds of a run at once: what four vireo_vq_run_add_packed write,
+ * in four 16-byte descriptors and four slots.  false, nothing done,
+ * when the ring's end falls inside the four (the phase changes there)
+ * or the unit has no 256-bit registers (the caller adds one by one).
+ * @addrs: the four bus addresses; @lens: their lengths; @writable:
+ * flags has VIRTQ_DESC_F_WRITE (each buffer's writable length is then
+ * its length, else 0); cookies must not be NULL.
  */
 static inline bool
-vireo_vq_add4_packed(struct vireo_vq *vq, const struct vireo_buf *bufs,
-		     void *const *cookies, uint16_t flags)
+vireo_vq_run_add4_packed(struct vireo_vq_run *r, __m256i addrs, __m128i lens,
+			 uint16_t flags, bool writable, void *const *cookies,
+			 const bool in_order, const bool first)
 {
-	struct vireo_packed_desc *ring = vq->packed.ring.desc;
-	struct vireo_packed_stage *st = &vq->packed.stage;
-	uint16_t pos = vq->packed.next_avail, free_head, bits, head_bits;
-	uint16_t id[VIREO_VEC_BATCH];
-	int i;
+#if defined(__AVX2__)
+	struct vireo_packed_desc *d = &r->desc.packed[r->pos];
+	uint64_t f = (uint64_t)(flags | r->bits) << 48;
+	__m256i len64 = _mm256_cvtepu32_epi64(lens);
+	__m256i ids, hi, r01, r23, sl;
+	uint32_t id[VIREO_VEC_BATCH], i;
 
-	if (pos + VIREO_VEC_BATCH > vq->size || !vireo_vec_cookies4(cookies))
+	if (r->pos + VIREO_VEC_BATCH > r->size)
 		return false;
-	free_head = vireo_vec_ids4(vq, id);
-	bits = flags | vq->packed.avail_used_flags;
-	head_bits = bits;
-	if (!st->pending) {
-		/* The first head since the publish: its flags wait in the
-		 * stage for the release store of vireo_vq_publish; its slot
-		 * is written whole with the flags it has now (the device
-		 * is done with it and reads the same word). */
-		st->pending = true;
-		st->pos = pos;
-		st->flags = bits;
-		head_bits = VIREO_READ_ONCE(ring[pos].flags);
+	if (in_order) {
+		/* the ids are the slots (vring_packed.h) */
+		ids = _mm256_add_epi64(_mm256_set1_epi64x(r->pos),
+				       _mm256_setr_epi64x(0, 1, 2, 3));
+	} else {
+		for (i = 0; i < VIREO_VEC_BATCH; i++) {
+			id[i] = r->id;
+			r->id = r->slot[r->id].next;
+		}
+		ids = _mm256_setr_epi64x(id[0], id[1], id[2], id[3]);
 	}
-	/*
-	 * Each descriptor in one 16-byte store: addr and len from the
-	 * buffer, id and flags in the top four bytes.  Plain stores: the
-	 * device reads no slot after the withheld head before it acquires
-	 * that head's flags, whose release store covers these.
-	 */
-	for (i = 0; i < VIREO_VEC_BATCH; i++) {
-		__m128i v = _mm_loadu_si128((const __m128i *)&bufs[i]);
+	hi = _mm256_or_si256(_mm256_or_si256(len64,
+					     _mm256_slli_epi64(ids, 32)),
+			     _mm256_set1_epi64x((int64_t)f));
+	if (first && r->hold) {
+		/* The withheld head (vireo_vq_run_add_packed): written whole
+		 * with the flags it has now (not available: the device
+		 * reads the same word), its own at the publish. */
+		uint64_t h0 = (uint64_t)_mm256_extract_epi64(hi, 0);
 
-		v = _mm_insert_epi32(v, (uint32_t)id[i] |
-				     (uint32_t)(i == 0 ? head_bits : bits) << 16,
-				     3);
-		_mm_storeu_si128((__m128i *)&ring[pos + i], v);
+		r->hold = false;
+		r->held_flags = (uint32_t)(f >> 48);
+		h0 = (h0 & UINT64_C(0x0000ffffffffffff)) |
+			(uint64_t)VIREO_READ_ONCE(d->flags) << 48;
+		hi = _mm256_insert_epi64(hi, (int64_t)h0, 0);
 	}
-	vireo_vec_fill4(vq, id, bufs, cookies, flags, free_head);
-	pos += VIREO_VEC_BATCH;
-	if (pos == vq->size) {
-		pos = 0;
-		vq->packed.avail_wrap_counter = !vq->packed.avail_wrap_counter;
-		vq->packed.avail_used_flags =
-			vireo_packed_avail_bits(vq->packed.avail_wrap_counter);
+	/* Plain stores: the device reads no slot after the withheld head
+	 * before it acquires that head's flags, whose release covers them. */
+	vireo_vec_pairs4(addrs, hi, &r01, &r23);
+	_mm256_storeu_si256((__m256i *)d, r01);
+	_mm256_storeu_si256((__m256i *)(d + 2), r23);
+	/* slots: cookie, then buflen | ndesc 1 << 32 | next 0 << 48 */
+	sl = _mm256_or_si256(writable ? len64 : _mm256_setzero_si256(),
+			     _mm256_set1_epi64x(INT64_C(1) << 32));
+	vireo_vec_pairs4(_mm256_loadu_si256((const __m256i *)cookies), sl,
+			 &r01, &r23);
+	if (in_order) {
+		_mm256_storeu_si256((__m256i *)&r->slot[r->pos], r01);
+		_mm256_storeu_si256((__m256i *)&r->slot[r->pos + 2], r23);
+	} else {
+		_mm_storeu_si128((__m128i *)&r->slot[id[0]],
+				 _mm256_castsi256_si128(r01));
+		_mm_storeu_si128((__m128i *)&r->slot[id[1]],
+				 _mm256_extracti128_si256(r01, 1));
+		_mm_storeu_si128((__m128i *)&r->slot[id[2]],
+				 _mm256_castsi256_si128(r23));
+		_mm_storeu_si128((__m128i *)&r->slot[id[3]],
+				 _mm256_extracti128_si256(r23, 1));
 	}
-	vq->packed.next_avail = pos;
+	r->pos += VIREO_VEC_BATCH;
+	if (r->pos == r->size) {
+		r->pos = 0;
+		r->bits ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	}
 	return true;
+#else
+	(void)r; (void)addrs; (void)lens; (void)flags; (void)writable;
+	(void)cookies; (void)in_order; (void)first;
+	return false;
+#endif
 }
 
 #endif /* VIREO_VRING_PACKED_VEC_H */

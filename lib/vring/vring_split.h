@@ -71,6 +71,7 @@ vireo_vq_add1_split(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 	d->addr = addr;
 	d->len = len;
 	d->flags = flags;
+	d->next = 0;	/* as vireo_vq_run_add_split */
 	vireo_vq_slot_fill(vq, head, cookie, buflen, 1);
 	vireo_split_offer(vq, head);
 	return 0;
@@ -104,6 +105,7 @@ vireo_vq_run_add_split(struct vireo_vq_run *r, uint64_t addr, uint32_t len,
 	d->addr = addr;
 	d->len = len;
 	d->flags = flags;
+	d->next = 0;	/* no chain: ignored, cleared with the same store */
 	/* plain: the release store of avail->idx at the publish covers it */
 	r->avail[r->pos++ & mask] = (uint16_t)head;
 	vireo_vq_slot_fill1(s, cookie, buflen);

@@ -106,7 +106,7 @@ vireo_vec_ids_ok(const struct vireo_vq *vq, __m128i ids)
  * and out_lens (the caller's arrays, out_lens may be NULL; nothing else
  * is written), the lengths also in *lens.
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 vireo_vec_slots4(const struct vireo_vq_slot *slot, const uint32_t *ids,
 		 __m128i *lens, void **out_cookies, uint32_t *out_lens)
 {
@@ -145,6 +145,57 @@ vireo_vec_slots4(const struct vireo_vq_slot *slot, const uint32_t *ids,
 	return true;
 }
 
+/*
+ * In order, the slot checks of four entries naming the four slots from
+ * s on (vireo_vec_slots4's, for slots side by side): on success the
+ * cookies and lengths go out (out_lens may be NULL) and the four slots'
+ * cookies are cleared; on failure nothing is written.
+ */
+static inline __attribute__((always_inline)) bool
+vireo_vec_slots4_seq(struct vireo_vq_slot *s, __m128i lens,
+		     void **out_cookies, uint32_t *out_lens)
+{
+#if defined(__AVX2__)
+	__m256i *p = (__m256i *)s;
+	/* slots 0, 1 | 2, 3: the cookie, then buflen | ndesc | next */
+	__m256i a = _mm256_loadu_si256(p), b = _mm256_loadu_si256(p + 1);
+	__m256i c = _mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b),
+					     _MM_SHUFFLE(3, 1, 2, 0));
+	__m256i x = _mm256_permute4x64_epi64(_mm256_unpackhi_epi64(a, b),
+					     _MM_SHUFFLE(3, 1, 2, 0));
+	__m256i zero = _mm256_setzero_si256();
+	__m256i bad = _mm256_or_si256(_mm256_cmpeq_epi64(c, zero),
+		_mm256_xor_si256(_mm256_and_si256(x,
+			_mm256_set1_epi64x(INT64_C(0xffff) << 32)),
+			_mm256_set1_epi64x(INT64_C(1) << 32)));
+	/* the four buflens, packed */
+	__m128i buflen = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(x,
+		_mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
+	__m128i fits = _mm_cmpeq_epi32(_mm_max_epu32(lens, buflen), buflen);
+	__m128i none = _mm_cmpeq_epi32(buflen, _mm_setzero_si128());
+
+	if (!_mm256_testz_si256(bad, bad) ||
+	    vireo_vec_lanes(_mm_or_si128(fits, none)) != 0xf)
+		return false;
+	_mm256_storeu_si256((__m256i *)out_cookies, c);
+	/* a length that does not fit is one on a read-only buffer: 0 */
+	if (out_lens != NULL)
+		_mm_storeu_si128((__m128i *)out_lens, _mm_and_si128(lens, fits));
+	_mm256_storeu_si256(p, _mm256_blend_epi32(a, zero, 0x33));
+	_mm256_storeu_si256(p + 1, _mm256_blend_epi32(b, zero, 0x33));
+	return true;
+#else
+	const uint32_t ids[VIREO_VEC_BATCH] = { 0, 1, 2, 3 };
+	int i;
+
+	if (!vireo_vec_slots4(s, ids, &lens, out_cookies, out_lens))
+		return false;
+	for (i = 0; i < VIREO_VEC_BATCH; i++)
+		s[i].cookie = NULL;
+	return true;
+#endif
+}
+
 /* True when none of the four cookies is NULL. */
 static inline bool
 vireo_vec_cookies4(void *const *cookies)
@@ -159,38 +210,19 @@ vireo_vec_cookies4(void *const *cookies)
 	return _mm_testz_si128(null, null);
 }
 
-/* The four ids (split: heads) the next adds take off the free list;
- * returns the free head after them. */
-static inline uint16_t
-vireo_vec_ids4(const struct vireo_vq *vq, uint16_t *id)
-{
-	uint16_t free_head = vq->free_head, size = vq->size;
-	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
-	int i;
-
-	for (i = 0; i < VIREO_VEC_BATCH; i++) {
-		id[i] = free_head;
-		/* In order the list is the ring order: no load to chase. */
-		free_head = in_order ? (free_head + 1 == size ? 0 :
-					free_head + 1) : vq->slot[free_head].next;
-	}
-	return free_head;
-}
-
-/* Records four one-descriptor buffers as outstanding (the adds' part
- * of the accounting: counts move as vireo_vq_slot_fill moves them). */
+#if defined(__AVX2__)
+/* Four 16-byte records {lo[i], hi[i]} from the four lows and the four
+ * highs: records 0-1 in *r01, 2-3 in *r23. */
 static inline void
-vireo_vec_fill4(struct vireo_vq *vq, const uint16_t *id,
-		const struct vireo_buf *bufs, void *const *cookies,
-		uint16_t flags, uint16_t free_head)
+vireo_vec_pairs4(__m256i lo, __m256i hi, __m256i *r01, __m256i *r23)
 {
-	int i;
+	__m256i a = _mm256_unpacklo_epi64(lo, hi);	/* 0, 2 */
+	__m256i b = _mm256_unpackhi_epi64(lo, hi);	/* 1, 3 */
 
-	for (i = 0; i < VIREO_VEC_BATCH; i++)
-		vireo_vq_slot_fill1(&vq->slot[id[i]], cookies[i],
-				    flags & VIRTQ_DESC_F_WRITE ? bufs[i].len : 0);
-	vireo_vq_added1(vq, VIREO_VEC_BATCH, free_head);
+	*r01 = _mm256_permute2x128_si256(a, b, 0x20);
+	*r23 = _mm256_permute2x128_si256(a, b, 0x31);
 }
+#endif
 
 /*
  * Four reclaimed one-descriptor buffers leave the books: cookies
@@ -223,13 +255,23 @@ vireo_vec_release4(struct vireo_vq *vq, const uint32_t *id)
 #include "vring_packed_vec.h"
 #include "vring_split_vec.h"
 
-static inline bool
+VIREO_HOT bool
 vireo_vq_take4(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 	       const enum vireo_vq_layout layout)
 {
 	return layout == VIREO_VQ_SPLIT ?
 		vireo_vq_take4_split(vq, cookies, lens) :
 		vireo_vq_take4_packed(vq, cookies, lens);
+}
+
+/* The same in order (the vq negotiated IN_ORDER). */
+VIREO_HOT bool
+vireo_vq_take4_io(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+		  const enum vireo_vq_layout layout)
+{
+	return layout == VIREO_VQ_SPLIT ?
+		vireo_vq_take4_split_io(vq, cookies, lens) :
+		vireo_vq_take4_packed_io(vq, cookies, lens);
 }
 
 /*
@@ -277,6 +319,54 @@ vireo_vq_reclaim_vec(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 }
 
 /*
+ * Vector twin of vireo_vq_inorder_take: the one-descriptor case four
+ * slots at a time (cookies from two 32-byte loads, cleared with two
+ * blends), the rest as the scalar take does it.
+ */
+VIREO_HOT uint16_t
+vireo_vq_inorder_take_vec(struct vireo_vq *vq, void **cookies, uint32_t *lens,
+			  uint16_t n, const enum vireo_vq_layout layout)
+{
+#if defined(__AVX2__)
+	struct vireo_vq_slot *slot = vq->slot;
+	uint32_t id = vq->inorder_next, k, i = 0;
+	bool last;
+
+	if (vq->size - vq->nfree - vq->staged_descs != vq->in_flight)
+		return vireo_vq_inorder_take(vq, cookies, lens, n, layout);
+	k = vireo_vq_inorder_batch1(vq, n, &last);
+	for (; i + VIREO_VEC_BATCH <= k && id + i + VIREO_VEC_BATCH <= vq->size;
+	     i += VIREO_VEC_BATCH) {
+		__m256i *s = (__m256i *)&slot[id + i];
+		/* slots i, i+1 | i+2, i+3: cookie and the rest each */
+		__m256i a = _mm256_loadu_si256(s), b = _mm256_loadu_si256(s + 1);
+
+		_mm256_storeu_si256((__m256i *)&cookies[i],
+			_mm256_permute4x64_epi64(_mm256_unpacklo_epi64(a, b),
+						 _MM_SHUFFLE(3, 1, 2, 0)));
+		if (lens != NULL)
+			_mm_storeu_si128((__m128i *)&lens[i],
+				_mm256_castsi256_si128(
+				_mm256_permutevar8x32_epi32(
+				_mm256_unpackhi_epi64(a, b),
+				_mm256_setr_epi32(0, 4, 2, 6, 1, 3, 5, 7))));
+		_mm256_storeu_si256(s, _mm256_blend_epi32(a,
+			_mm256_setzero_si256(), 0x33));
+		_mm256_storeu_si256(s + 1, _mm256_blend_epi32(b,
+			_mm256_setzero_si256(), 0x33));
+	}
+	if (i < k)
+		vireo_vq_slots_take(slot, id + i >= vq->size ?
+				    id + i - vq->size : id + i, vq->size,
+				    cookies + i, VIREO_AT(lens, i), k - i);
+	vireo_vq_inorder_took1(vq, k, last, lens, layout);
+	return (uint16_t)k;
+#else
+	return vireo_vq_inorder_take(vq, cookies, lens, n, layout);
+#endif
+}
+
+/*
  * Vector twin of vireo_vq_reclaim_inorder.  Batches of four one-buffer
  * entries go the vector way; anything else (a batch entry standing for
  * several buffers, entries not seen yet, the ring's end) goes through
@@ -294,14 +384,19 @@ vireo_vq_reclaim_inorder_vec(struct vireo_vq *vq, void **cookies,
 
 	while (done < n) {
 		if (!vq->batch_pending && n - done >= VIREO_VEC_BATCH &&
-		    vireo_vq_take4(vq, cookies + done, VIREO_AT(lens, done), layout)) {
+		    vireo_vq_take4_io(vq, cookies + done, VIREO_AT(lens, done),
+				      layout)) {
 			done += VIREO_VEC_BATCH;
 			continue;
 		}
-		/* An open batch is handed out whole in one scalar call;
-		 * otherwise four entries, then the vector way again. */
-		want = vq->batch_pending ? n - done :
-			VIREO_VEC_MIN(n - done, VIREO_VEC_BATCH);
+		if (vq->batch_pending) {
+			/* an open batch is handed out whole */
+			done += vireo_vq_inorder_take_vec(vq, cookies + done,
+				VIREO_AT(lens, done), n - done, layout);
+			continue;
+		}
+		/* four entries the scalar way, then the vector way again */
+		want = VIREO_VEC_MIN(n - done, VIREO_VEC_BATCH);
 		k = vireo_vq_reclaim_inorder_part(vq, cookies + done,
 						  VIREO_AT(lens, done), want, &may_load,
 						  layout);
@@ -347,6 +442,25 @@ vireo_vq_get_used_burst_vec(struct vireo_vq *vq, void **cookies,
 						  vq->layout);
 }
 
+/*
+ * Four adds of a run (vireo_vq_run_add four times): false, nothing
+ * done, when the four cannot go at once; see vireo_vq_run_add4_packed.
+ */
+VIREO_HOT bool
+vireo_vq_run_add4(struct vireo_vq_run *run, __m256i addrs, __m128i lens,
+		  uint16_t flags, void *const *cookies,
+		  const enum vireo_vq_layout layout, const bool in_order,
+		  const bool first)
+{
+	bool writable = flags & VIRTQ_DESC_F_WRITE;
+
+	return layout == VIREO_VQ_SPLIT ?
+		vireo_vq_run_add4_split(run, addrs, lens, flags, writable,
+					cookies, in_order) :
+		vireo_vq_run_add4_packed(run, addrs, lens, flags, writable,
+					 cookies, in_order, first);
+}
+
 /* Vector twin of vireo_vq_add1_burst_layout. */
 VIREO_HOT uint16_t
 vireo_vq_add1_burst_vec_layout(struct vireo_vq *vq,
@@ -355,38 +469,39 @@ vireo_vq_add1_burst_vec_layout(struct vireo_vq *vq,
 			       uint16_t flags,
 			       const enum vireo_vq_layout layout)
 {
-	uint16_t done = 0, want, k;
-	bool ok;
+	bool in_order = vq->options & VIREO_VQ_OPT_IN_ORDER;
+	bool writable = flags & VIRTQ_DESC_F_WRITE;
+	struct vireo_vq_run run;
+	uint16_t i = 0;
 
-	if (VIREO_UNLIKELY(vq->broken))
-		return 0;
-	if (n > vq->nfree)
-		n = vq->nfree;
-	while (done < n) {
-		if (n - done >= VIREO_VEC_BATCH) {
-			ok = layout == VIREO_VQ_SPLIT ?
-				vireo_vq_add4_split(vq, bufs + done,
-						    cookies + done, flags) :
-				vireo_vq_add4_packed(vq, bufs + done,
-						     cookies + done, flags);
-			if (ok) {
-				done += VIREO_VEC_BATCH;
+	n = vireo_vq_run_begin(vq, &run, n, layout);
+	while (i < n && VIREO_LIKELY(cookies[i] != NULL)) {
+#if defined(__AVX2__)
+		if (n - i >= VIREO_VEC_BATCH && vireo_vec_cookies4(cookies + i)) {
+			__m256i addrs = _mm256_setr_epi64x(bufs[i].addr,
+				bufs[i + 1].addr, bufs[i + 2].addr,
+				bufs[i + 3].addr);
+			__m128i lens = _mm_setr_epi32(bufs[i].len,
+				bufs[i + 1].len, bufs[i + 2].len,
+				bufs[i + 3].len);
+
+			if (vireo_vq_run_add4(&run, addrs, lens, flags,
+					      cookies + i, layout, in_order,
+					      i == 0)) {
+				i += VIREO_VEC_BATCH;
 				continue;
 			}
 		}
-		/* The ring's end or a NULL cookie inside the batch: the
-		 * scalar loop adds what it would have added. */
-		want = VIREO_VEC_MIN(n - done, VIREO_VEC_BATCH);
-		k = layout == VIREO_VQ_SPLIT ?
-			vireo_vq_add1_burst_split(vq, bufs + done,
-						  cookies + done, want, flags) :
-			vireo_vq_add1_burst_packed(vq, bufs + done,
-						   cookies + done, want, flags);
-		done += k;
-		if (k < want)
-			break;
+#endif
+		/* the ring's end or a NULL cookie inside the four: one by
+		 * one, as the scalar loop adds them */
+		vireo_vq_run_add(&run, bufs[i].addr, bufs[i].len, flags,
+				 writable ? bufs[i].len : 0, cookies[i],
+				 layout, in_order, i == 0);
+		i++;
 	}
-	return done;
+	vireo_vq_run_end(vq, &run, layout, in_order);
+	return i;
 }
 
 static inline uint16_t

@@ -57,12 +57,19 @@ vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
 			rxq->stats.nombuf += chunk;
 			break;
 		}
-		/* the first add apart: only it may be the head withheld */
-		vireo_vq_run_add(&run, vireo_mbuf_dev_addr(fresh[0],
-				 addr_offset) + lead, buf_len,
-				 VIRTQ_DESC_F_WRITE, buf_len, fresh[0],
-				 layout, in_order, true);
-		for (i = 1; i < chunk; i++)
+		/* The first add apart: only it may be the head withheld.
+		 * Vector units add four at a time where they can (0 in the
+		 * scalar unit). */
+		i = vireo_dp_refill4(&run, fresh, chunk, addr_offset, lead,
+				     buf_len, layout, in_order);
+		if (i == 0) {
+			vireo_vq_run_add(&run, vireo_mbuf_dev_addr(fresh[0],
+					 addr_offset) + lead, buf_len,
+					 VIRTQ_DESC_F_WRITE, buf_len, fresh[0],
+					 layout, in_order, true);
+			i = 1;
+		}
+		for (; i < chunk; i++)
 			vireo_vq_run_add(&run, vireo_mbuf_dev_addr(fresh[i],
 					 addr_offset) + lead, buf_len,
 					 VIRTQ_DESC_F_WRITE, buf_len, fresh[i],
@@ -178,7 +185,7 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	       const enum vireo_vq_layout layout, const bool in_order)
 {
 	uint32_t lens[VIREO_RX_BURST_MAX];
-	uint64_t bytes = 0, ready;
+	uint64_t bytes = 0;
 	uint16_t got, i, kept = 0;
 	/* Read once: the mbuf stores below might alias rxq for the
 	 * compiler, which would then reload these per frame. */
@@ -189,22 +196,20 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	got = vireo_rx_take(rxq, pkts, lens,
 			    RTE_MIN(n, (uint16_t)VIREO_RX_BURST_MAX), layout,
 			    in_order);
-	/* Vector units: runs of four good frames get their mbuf fields at
-	 * once (bit i set: pkts[i] is done); 0 in the scalar unit. */
-	ready = vireo_dp_rx_init4(rxq, pkts, lens, got);
 	i = 0;
 	/* The common case in a loop of its own: nothing to report from the
 	 * header, nothing to strip, no short frame (the loop below takes
-	 * over from the first). */
+	 * over from the first).  Vector units first take groups of four
+	 * whole frames at once (none in the scalar unit). */
 	if (likely(!offload && !vlan_strip)) {
+		i = vireo_dp_rx_init4(rxq, pkts, lens, got, &bytes);
 		for (; i < got; i++) {
 			uint32_t len = lens[i];
 
 			if (unlikely(len <= hdr_size))
 				break;
 			len -= hdr_size;
-			if (!(ready >> i & 1))
-				vireo_rx_init_mbuf(rxq, pkts[i], len);
+			vireo_rx_init_mbuf(rxq, pkts[i], len);
 			bytes += len;
 		}
 	}
@@ -221,8 +226,7 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 			continue;
 		}
 		len -= hdr_size;
-		if (!(ready >> i & 1))
-			vireo_rx_init_mbuf(rxq, m, len);
+		vireo_rx_init_mbuf(rxq, m, len);
 		if (unlikely(offload))
 			vireo_rx_offload(m, vireo_rx_hdr(rxq, m), rxq->lro);
 		if (unlikely(vlan_strip))

@@ -34,16 +34,16 @@ _Static_assert(offsetof(struct rte_mbuf, pkt_len) ==
 	       "packet_type, pkt_len, data_len: the first 10 bytes");
 
 /*
- * vireo_rx_init_mbuf for each run of four frames that all carry more
- * than the header, the same 32 bytes per mbuf in two 16-byte stores:
- * the rearm word with ol_flags 0, then packet_type 0, pkt_len, data_len,
- * vlan_tci 0 and the low half of the hash 0.  Returns the frames done,
- * bit i for pkts[i]; the others take the scalar way (a short frame is
- * dropped there).
+ * vireo_rx_init_mbuf for groups of four frames from pkts[0] on while
+ * all four carry more than the header, the same 32 bytes per mbuf in
+ * two 16-byte stores: the rearm word with ol_flags 0, then packet_type
+ * 0, pkt_len, data_len, vlan_tci 0 and the low half of the hash 0.
+ * Returns how many it did (a multiple of four), their bytes added to
+ * *bytes; the caller takes the rest one by one.
  */
-static __rte_always_inline uint64_t
+static __rte_always_inline uint16_t
 vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
-		  const uint32_t *lens, uint16_t n)
+		  const uint32_t *lens, uint16_t n, uint64_t *bytes)
 {
 	const __m128i hdr = _mm_set1_epi32(rxq->hdr_size);
 	const __m128i rearm = _mm_set_epi64x(0, rxq->mbuf_rearm);
@@ -59,7 +59,7 @@ vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
 		_mm_setr_epi8(-1, -1, -1, -1, 12, 13, 14, 15, 12, 13,
 			      -1, -1, -1, -1, -1, -1),
 	};
-	uint64_t done = 0;
+	__m128i sum = _mm_setzero_si128();
 	uint16_t i, k;
 
 	for (i = 0; i + VIREO_VEC_BATCH <= n; i += VIREO_VEC_BATCH) {
@@ -68,8 +68,9 @@ vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
 		/* lengths are at most a posted buffer: signed compare */
 		if (_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(l, hdr))) !=
 		    0xf)
-			continue;
+			break;
 		l = _mm_sub_epi32(l, hdr);
+		sum = _mm_add_epi32(sum, l);
 		for (k = 0; k < VIREO_VEC_BATCH; k++) {
 			struct rte_mbuf *m = pkts[i + k];
 
@@ -77,9 +78,54 @@ vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
 			_mm_storeu_si128((__m128i *)&m->rx_descriptor_fields1,
 					 _mm_shuffle_epi8(l, place[k]));
 		}
-		done |= (uint64_t)0xf << i;
 	}
-	return done;
+	/* at most a burst of frames below 64 KB each: 32 bits hold it */
+	sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+	sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+	*bytes += (uint32_t)_mm_cvtsi128_si32(sum);
+	return i;
+}
+
+/*
+ * The Rx refill's adds four at a time, from fresh[0] on: returns how
+ * many were added (a multiple of four; the caller adds the rest one by
+ * one, and the first itself when this added none).
+ */
+static __rte_always_inline uint16_t
+vireo_dp_refill4(struct vireo_vq_run *run, struct rte_mbuf **fresh,
+		 uint16_t n, uint16_t addr_offset, uint16_t lead,
+		 uint32_t buf_len, const enum vireo_vq_layout layout,
+		 const bool in_order)
+{
+#if defined(__AVX2__)
+	const __m128i lens = _mm_set1_epi32((int)buf_len);
+	const __m256i add = _mm256_set1_epi64x(lead);
+	uint16_t i;
+
+	for (i = 0; i + VIREO_VEC_BATCH <= n; i += VIREO_VEC_BATCH) {
+		__m256i addrs = _mm256_add_epi64(_mm256_setr_epi64x(
+			vireo_mbuf_dev_addr(fresh[i], addr_offset),
+			vireo_mbuf_dev_addr(fresh[i + 1], addr_offset),
+			vireo_mbuf_dev_addr(fresh[i + 2], addr_offset),
+			vireo_mbuf_dev_addr(fresh[i + 3], addr_offset)), add);
+		bool ok = i == 0 ?
+			vireo_vq_run_add4(run, addrs, lens, VIRTQ_DESC_F_WRITE,
+					  (void *const *)fresh, layout,
+					  in_order, true) :
+			vireo_vq_run_add4(run, addrs, lens, VIRTQ_DESC_F_WRITE,
+					  (void *const *)(fresh + i), layout,
+					  in_order, false);
+
+		if (!ok)
+			break;
+	}
+	return i;
+#else
+	RTE_SET_USED(run); RTE_SET_USED(fresh); RTE_SET_USED(n);
+	RTE_SET_USED(addr_offset); RTE_SET_USED(lead); RTE_SET_USED(buf_len);
+	RTE_SET_USED(layout); RTE_SET_USED(in_order);
+	return 0;
+#endif
 }
 
 #include "vireo_rx.c"

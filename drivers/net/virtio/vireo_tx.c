@@ -225,6 +225,63 @@ vireo_tx_push1(const struct vireo_tx_params *p, struct vireo_vq_run *run,
 	return true;
 }
 
+#if defined(VIREO_VEC_NAME) && defined(__AVX2__)
+/*
+ * Pushes groups of four packets from pkts[0] on while all four can carry
+ * their header in front (vireo_tx_push1 each, their descriptors added
+ * four at a time): returns how many (a multiple of four), their bytes
+ * added to *bytes.  @first: pkts[0] is the run's first add.
+ */
+static __rte_always_inline uint16_t
+vireo_tx_push4(const struct vireo_tx_params *p, struct vireo_vq_run *run,
+	       struct rte_mbuf **pkts, uint16_t n, uint64_t *bytes,
+	       const enum vireo_vq_layout layout, const bool in_order,
+	       const bool first)
+{
+	const uint64_t zero = 0;
+	uint16_t i, k;
+
+	for (i = 0; i + VIREO_VEC_BATCH <= n; i += VIREO_VEC_BATCH) {
+		uint64_t addr[VIREO_VEC_BATCH], sent = 0;
+		uint32_t len[VIREO_VEC_BATCH], bad = 0;
+		bool ok;
+
+		for (k = 0; k < VIREO_VEC_BATCH; k++)
+			bad |= !vireo_tx_can_push(pkts[i + k],
+				vireo_mbuf_rearm(pkts[i + k]), p->hdr_size);
+		if (bad)
+			break;
+		for (k = 0; k < VIREO_VEC_BATCH; k++) {
+			struct rte_mbuf *m = pkts[i + k];
+			char *hdr = (char *)m->buf_addr + m->data_off -
+				p->hdr_size;
+
+			/* the header: as vireo_tx_hdr_fill without offloads */
+			memcpy(hdr, &zero, sizeof(zero));
+			memcpy(hdr + p->hdr_size - sizeof(zero), &zero,
+			       sizeof(zero));
+			addr[k] = vireo_mbuf_dev_addr(m, p->addr_offset) +
+				m->data_off - p->hdr_size;
+			len[k] = m->data_len + p->hdr_size;
+			sent += m->data_len;
+		}
+		ok = vireo_vq_run_add4(run,
+			_mm256_loadu_si256((const __m256i *)addr),
+			_mm_loadu_si128((const __m128i *)len), 0,
+			(void *const *)(pkts + i), layout, in_order,
+			first && i == 0);
+		if (!ok)
+			break;	/* the headers written stay: rewritten then */
+		*bytes += sent;
+	}
+	return i;
+}
+#else
+/* the scalar unit pushes one at a time */
+#define vireo_tx_push4(p, run, pkts, n, bytes, layout, in_order, first) \
+	((uint16_t)0)
+#endif
+
 /*
  * Adds packets that carry their header in front, from pkts[0] on, as
  * one run of one-descriptor buffers; stops at the first that cannot
@@ -241,12 +298,23 @@ vireo_tx_push_run(struct vireo_txq *txq, const struct vireo_tx_params *p,
 	uint64_t sent = 0;
 
 	room = vireo_vq_run_begin(&txq->q.vq, &run, n, layout);
+	/* Vector units: groups of four at once where they can (none in the
+	 * scalar unit, nor with offloads). */
+	if (!offload)
+		i = vireo_tx_push4(p, &run, pkts, room, &sent, layout,
+				   in_order, true);
 	/* the first add apart: only it may be the head withheld */
-	if (room > 0 && vireo_tx_push1(p, &run, pkts[0], &sent, layout,
-				       in_order, offload, true))
-		for (i = 1; i < room && vireo_tx_push1(p, &run, pkts[i], &sent,
-				layout, in_order, offload, false); i++)
-			;
+	if (i == 0) {
+		if (room == 0 || !vireo_tx_push1(p, &run, pkts[0], &sent,
+						 layout, in_order, offload,
+						 true))
+			goto end;
+		i = 1;
+	}
+	for (; i < room && vireo_tx_push1(p, &run, pkts[i], &sent, layout,
+					  in_order, offload, false); i++)
+		;
+end:
 	vireo_vq_run_end(&txq->q.vq, &run, layout, in_order);
 	*bytes += sent;
 	return i;
