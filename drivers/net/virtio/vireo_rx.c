@@ -173,11 +173,12 @@ vireo_rx_init_mbuf(struct vireo_rxq *rxq, struct rte_mbuf *m, uint32_t len)
 	memcpy(&m->data_len, &lens_hi, 8);
 }
 
+/* The header of a posted buffer, at the end of its headroom. */
 static __rte_always_inline const struct vireo_net_hdr *
-vireo_rx_hdr(const struct vireo_rxq *rxq, const struct rte_mbuf *m)
+vireo_rx_hdr(const struct rte_mbuf *m, uint32_t hdr_size)
 {
 	return (const struct vireo_net_hdr *)((const char *)m->buf_addr +
-		RTE_PKTMBUF_HEADROOM - rxq->hdr_size);
+		RTE_PKTMBUF_HEADROOM - hdr_size);
 }
 
 static __rte_always_inline uint16_t
@@ -228,7 +229,8 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 		len -= hdr_size;
 		vireo_rx_init_mbuf(rxq, m, len);
 		if (unlikely(offload))
-			vireo_rx_offload(m, vireo_rx_hdr(rxq, m), rxq->lro);
+			vireo_rx_offload(m, vireo_rx_hdr(m, hdr_size),
+					 rxq->lro);
 		if (unlikely(vlan_strip))
 			rte_vlan_strip(m);
 		bytes += len;
@@ -284,7 +286,9 @@ static __rte_always_inline uint16_t
 vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 		   const enum vireo_vq_layout layout, const bool in_order)
 {
-	struct rte_mbuf *bufs[VIREO_RX_BURST_MAX];
+	/* Buffers are taken into pkts, frames handed out from its start:
+	 * never past the buffer being read. */
+	struct rte_mbuf **bufs = pkts;
 	uint32_t lens[VIREO_RX_BURST_MAX];
 	uint16_t start = vireo_vq_used_position(&rxq->q.vq);
 	const uint32_t hdr_size = rxq->hdr_size, max_bufs = rxq->q.size;
@@ -308,7 +312,26 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	tail = rxq->partial_tail;
 	left = rxq->partial_left;
 	old = rxq->partial_old;
-	for (i = 0; i < got; i++) {
+	i = 0;
+	/* Whole frames of one buffer, nothing begun before, nothing to
+	 * report or strip: the common case in a loop of its own, frames
+	 * where their buffers are.  A frame of several buffers, or a bad
+	 * header, is left to the loop after. */
+	if (likely(head == NULL && !offload && !vlan_strip)) {
+		for (; i < got; i++) {
+			struct rte_mbuf *m = bufs[i];
+			uint32_t len = lens[i];
+
+			if (unlikely(len < hdr_size ||
+				     vireo_rx_hdr(m, hdr_size)->num_buffers != 1))
+				break;
+			len -= hdr_size;
+			vireo_rx_init_mbuf(rxq, m, len);
+			bytes += len;
+		}
+		done = i;
+	}
+	for (; i < got; i++) {
 		struct rte_mbuf *m = bufs[i];
 		uint32_t len = lens[i];
 
@@ -320,13 +343,14 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 			rxq->stats.errors++;
 		}
 		if (likely(head == NULL)) {
-			const struct vireo_net_hdr *hdr = vireo_rx_hdr(rxq, m);
+			const struct vireo_net_hdr *hdr = vireo_rx_hdr(m,
+								       hdr_size);
 			uint16_t nbufs = hdr->num_buffers;
 
 			/* num_buffers is the device's word: bound it by
-			 * what we posted before trusting it. */
-			if (unlikely(len < hdr_size || nbufs == 0 ||
-				     nbufs > max_bufs)) {
+			 * what we posted before trusting it (0 wraps). */
+			if (unlikely(len < hdr_size ||
+				     (uint32_t)nbufs - 1 >= max_bufs)) {
 				rxq->stats.errors++;
 				rte_pktmbuf_free(m);
 				continue;
