@@ -592,6 +592,6 @@ vireo_vq_enable_cb(struct vireo_vq *vq)
 	/* Full fence: our event request against our load of the used
 	 * side. Pairs with the device's store of used then load of the
 	 * request when it decides whether to interrupt. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vireo_full_fence();
 	return vq->batch_pending || vireo_vq_used_pending(vq);
 }

@@ -330,7 +330,7 @@ vireo_vq_dev_should_interrupt(struct vireo_vq_dev *dev)
 	/* Full fence: our used index/flags stores against our load of the
 	 * driver's suppression fields. Pairs with the driver's store of
 	 * those then load of the used side (vireo_vq_enable_cb). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vireo_full_fence();
 	if (dev->layout == VIREO_VQ_SPLIT)
 		return vireo_ring_split_wants(&dev->split.avail->flags,
 			&dev->split.avail->ring[dev->size],
@@ -357,7 +357,7 @@ vireo_vq_dev_set_notify(struct vireo_vq_dev *dev, bool enable)
 			dev->last_avail, dev->avail_wrap_counter, enable);
 	/* Full fence: our request against our load of the avail side.
 	 * Pairs with the driver's publish then load (kick_prepare). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	vireo_full_fence();
 	if (dev->layout == VIREO_VQ_SPLIT)
 		return VIREO_READ_ONCE(dev->split.avail->idx) != dev->last_avail;
 	flags = VIREO_READ_ONCE(dev->packed.desc[dev->last_avail].flags);

@@ -100,12 +100,12 @@ vireo_packed_vec_used4(const struct vireo_packed_desc *d, bool wrap,
 	return true;
 }
 
-/* The used side moves four slots on (the caller checked the four sit
- * before the ring's end). */
+/* The used side moves four slots on from pos, where it was (the caller
+ * checked the four sit before the ring's end). */
 static inline void
-vireo_packed_vec_used_advance(struct vireo_vq *vq)
+vireo_packed_vec_used_advance(struct vireo_vq *vq, uint16_t pos)
 {
-	uint16_t pos = vq->last_used + VIREO_VEC_BATCH;
+	pos += VIREO_VEC_BATCH;
 
 	if (pos == vq->size) {
 		pos = 0;
@@ -122,14 +122,14 @@ vireo_packed_vec_used_advance(struct vireo_vq *vq)
 static inline __attribute__((always_inline)) bool
 vireo_vq_take4_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 {
-	uint16_t pos = vq->last_used;
+	uint16_t pos = VIREO_LOAD16(vq->last_used);
 	uint32_t id[VIREO_VEC_BATCH];
 	__m128i lv, iv;
 
 	/* In order the scalar fetch stops at an empty ring: four must be
 	 * out (ids say nothing about it there). */
 	if (pos + VIREO_VEC_BATCH > vq->size ||
-	    vq->in_flight < VIREO_VEC_BATCH ||
+	    VIREO_LOAD16(vq->in_flight) < VIREO_VEC_BATCH ||
 	    !vireo_packed_vec_used4(&vq->packed.ring.desc[pos],
 				    vq->used_wrap_counter, &lv, &iv) ||
 	    !vireo_vec_ids_ok(vq, iv))
@@ -138,7 +138,7 @@ vireo_vq_take4_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 	if (!vireo_vec_slots4(vq->slot, id, &lv, cookies, lens))
 		return false;
 	vireo_vec_release4(vq, id);
-	vireo_packed_vec_used_advance(vq);
+	vireo_packed_vec_used_advance(vq, pos);
 	return true;
 }
 
@@ -151,18 +151,18 @@ vireo_vq_take4_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 static inline __attribute__((always_inline)) bool
 vireo_vq_take4_packed_io(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 {
-	uint32_t pos = vq->last_used;
+	uint32_t pos = VIREO_LOAD16(vq->last_used);
 	__m128i lv, iv;
 
 	if (pos + VIREO_VEC_BATCH > vq->size ||
-	    vq->in_flight < VIREO_VEC_BATCH ||
+	    VIREO_LOAD16(vq->in_flight) < VIREO_VEC_BATCH ||
 	    !vireo_packed_vec_used4(&vq->packed.ring.desc[pos],
 				    vq->used_wrap_counter, &lv, &iv) ||
 	    vireo_vec_lanes(_mm_cmpeq_epi32(iv, _mm_add_epi32(
 		_mm_set1_epi32((int)pos), _mm_setr_epi32(0, 1, 2, 3)))) != 0xf ||
 	    !vireo_vec_slots4_seq(&vq->slot[pos], lv, cookies, lens))
 		return false;
-	vireo_packed_vec_used_advance(vq);
+	vireo_packed_vec_used_advance(vq, pos);
 	vq->inorder_next = vq->last_used;
 	vq->nfree += VIREO_VEC_BATCH;
 	vq->in_flight -= VIREO_VEC_BATCH;

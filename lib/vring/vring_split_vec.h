@@ -51,11 +51,12 @@ vireo_split_vec_used4(const struct vireo_split_used_elem *e, __m128i *lens,
 static inline __attribute__((always_inline)) bool
 vireo_vq_take4_split(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 {
-	uint16_t idx = vq->last_used & (vq->size - 1);
+	uint16_t last = VIREO_LOAD16(vq->last_used);
+	uint16_t idx = last & (vq->size - 1);
 	uint32_t id[VIREO_VEC_BATCH];
 	__m128i lv, iv;
 
-	if ((uint16_t)(vq->split.used_idx_seen - vq->last_used) <
+	if ((uint16_t)(VIREO_LOAD16(vq->split.used_idx_seen) - last) <
 	    VIREO_VEC_BATCH || idx + VIREO_VEC_BATCH > vq->size)
 		return false;
 	vireo_split_vec_used4(&vq->split.ring.used->ring[idx], &lv, &iv);
@@ -65,7 +66,7 @@ vireo_vq_take4_split(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 	if (!vireo_vec_slots4(vq->slot, id, &lv, cookies, lens))
 		return false;
 	vireo_vec_release4(vq, id);
-	vq->last_used += VIREO_VEC_BATCH;
+	vq->last_used = last + VIREO_VEC_BATCH;
 	return true;
 }
 
@@ -78,10 +79,12 @@ vireo_vq_take4_split(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 static inline __attribute__((always_inline)) bool
 vireo_vq_take4_split_io(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 {
-	uint32_t idx = vq->last_used & (vq->size - 1), next = vq->inorder_next;
+	uint16_t last = VIREO_LOAD16(vq->last_used);
+	uint32_t idx = last & (vq->size - 1);
+	uint32_t next = VIREO_LOAD16(vq->inorder_next);
 	__m128i lv, iv;
 
-	if ((uint16_t)(vq->split.used_idx_seen - vq->last_used) <
+	if ((uint16_t)(VIREO_LOAD16(vq->split.used_idx_seen) - last) <
 	    VIREO_VEC_BATCH || idx + VIREO_VEC_BATCH > vq->size ||
 	    next + VIREO_VEC_BATCH > vq->size)
 		return false;
@@ -90,7 +93,7 @@ vireo_vq_take4_split_io(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 		_mm_set1_epi32((int)next), _mm_setr_epi32(0, 1, 2, 3)))) != 0xf ||
 	    !vireo_vec_slots4_seq(&vq->slot[next], lv, cookies, lens))
 		return false;
-	vq->last_used += VIREO_VEC_BATCH;
+	vq->last_used = last + VIREO_VEC_BATCH;
 	vq->inorder_next = (next + VIREO_VEC_BATCH) & (vq->size - 1);
 	vq->nfree += VIREO_VEC_BATCH;
 	vq->in_flight -= VIREO_VEC_BATCH;
