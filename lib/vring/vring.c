@@ -69,7 +69,8 @@ size_t
 vireo_vq_slots_size(uint32_t size)
 {
 	return (size_t)size * (sizeof(struct vireo_vq_slot) +
-			       sizeof(struct vireo_vq_indirect));
+			       sizeof(struct vireo_vq_indirect) +
+			       sizeof(uint16_t));
 }
 
 /* ---- state ---- */
@@ -98,8 +99,9 @@ vireo_vq_start_state(struct vireo_vq *vq)
 		vq->slot[i].cookie = NULL;
 		vq->slot[i].buflen = 0;
 		vq->slot[i].ndesc = 0;
-		/* ring order, wrapping: IN_ORDER relies on it */
-		vq->slot[i].next = i + 1 == vq->size ? 0 : i + 1;
+		vq->slot[i].next = 0;
+		/* popped from the top: ids 0, 1, 2, .. come out first */
+		vq->free_ids[i] = vq->size - 1 - i;
 	}
 	vq->broken = false;
 	vq->broken_reason = 0;
@@ -107,7 +109,7 @@ vireo_vq_start_state(struct vireo_vq *vq)
 	vq->used_wrap_counter = true;
 	vq->batch_pending = false;
 	vq->nfree = vq->size;
-	vq->free_head = 0;
+	vq->free_cursor = vq->options & VIREO_VQ_OPT_IN_ORDER ? 0 : vq->size;
 	vq->last_used = 0;
 	vq->in_flight = 0;
 	vq->staged_bufs = 0;
@@ -147,6 +149,7 @@ vireo_vq_init(struct vireo_vq *vq, const struct vireo_vq_config *cfg)
 	vq->options = cfg->options;
 	vq->slot = cfg->slots;
 	vq->indirect = (struct vireo_vq_indirect *)(vq->slot + vq->size);
+	vq->free_ids = (uint16_t *)(vq->indirect + vq->size);
 	vq->ring_mem = cfg->ring;
 	vq->ring_iova = cfg->ring_iova;
 	mem = cfg->ring;
@@ -226,7 +229,7 @@ vireo_vq_set_base(struct vireo_vq *vq, uint32_t base)
 	vq->used_wrap_counter = vq->packed.avail_wrap_counter;
 	if (vq->options & VIREO_VQ_OPT_IN_ORDER) {
 		/* in order ids are ring slots: the next one is here */
-		vq->free_head = vq->packed.next_avail;
+		vq->free_cursor = vq->packed.next_avail;
 		vq->inorder_next = vq->packed.next_avail;
 	}
 	return 0;
@@ -451,7 +454,7 @@ static void
 vireo_vq_add_chain_split(struct vireo_vq *vq, const struct vireo_buf *bufs,
 			 uint16_t nr, uint16_t n, uint32_t buflen, void *cookie)
 {
-	uint16_t head = vq->free_head, idx = head, i;
+	uint16_t head = vireo_split_take_free(vq), idx = head, next, i;
 	struct vireo_split_desc *d;
 
 	for (i = 0; i < n; i++) {
@@ -459,10 +462,13 @@ vireo_vq_add_chain_split(struct vireo_vq *vq, const struct vireo_buf *bufs,
 		d->addr = bufs[i].addr;
 		d->len = bufs[i].len;
 		d->flags = vireo_chain_flags(i, nr, n);
-		idx = vireo_split_next_free(vq, idx);
-		d->next = idx;	/* ignored by the device without F_NEXT */
+		/* the last one's link: ignored by the device without
+		 * F_NEXT, and never followed by us */
+		next = i + 1 < n ? vireo_split_take_free(vq) : 0;
+		d->next = next;
+		vq->slot[idx].next = next;	/* our copy, for the reclaim */
+		idx = next;
 	}
-	vq->free_head = idx;
 	vireo_vq_slot_fill(vq, head, cookie, buflen, n);
 	vireo_split_offer(vq, head);
 }
@@ -511,7 +517,7 @@ vireo_vq_add(struct vireo_vq *vq, const struct vireo_buf *bufs,
 /*
  * One ring descriptor pointing at the table registered for the slot the
  * add will take (split: the head descriptor; packed: the buffer id; in
- * both it is free_head). Split tables chain with F_NEXT; packed tables
+ * both vireo_vq_next_id). Split tables chain with F_NEXT; packed tables
  * are read in sequence and carry only F_WRITE (spec 2.8.19).
  */
 int
@@ -526,7 +532,7 @@ vireo_vq_add_indirect(struct vireo_vq *vq, const struct vireo_buf *bufs,
 
 	if (rc != 0)
 		return rc;
-	s = &vq->indirect[vq->free_head];
+	s = &vq->indirect[vireo_vq_next_id(vq)];
 	if (!(vq->options & VIREO_VQ_OPT_INDIRECT) || s->table == NULL ||
 	    n > s->max)
 		return VIREO_VQ_ENOINDIRECT;

@@ -135,7 +135,7 @@ struct vireo_vq_slot {
 	void *cookie;		/* caller token; NULL when not outstanding */
 	uint32_t buflen;	/* sum of writable lengths posted */
 	uint16_t ndesc;		/* ring descriptors the buffer occupies */
-	uint16_t next;		/* free list link */
+	uint16_t next;		/* split: the chain's next descriptor */
 };
 
 /*
@@ -198,7 +198,8 @@ struct vireo_vq {
 	bool used_wrap_counter;		/* packed: phase of used descriptors */
 	bool batch_pending;		/* in-order: a batch is being handed out */
 	uint16_t nfree;			/* free ring descriptors */
-	uint16_t free_head;		/* first free slot (descriptor or id) */
+	uint16_t free_cursor;		/* in order: the id the next add takes;
+					 * else how many ids free_ids holds */
 	uint16_t last_used;		/* split: used idx (free running); packed: ring slot */
 	uint16_t in_flight;		/* buffers published and not reclaimed */
 	uint16_t staged_bufs;		/* buffers added since the last publish */
@@ -208,6 +209,11 @@ struct vireo_vq {
 	uint16_t batch_end;		/* in-order: last id of the pending batch */
 	uint32_t batch_end_len;		/* its written length */
 	struct vireo_vq_slot *slot;
+	/* Without IN_ORDER: the free ids (split: descriptors), a stack
+	 * popped from free_ids[free_cursor - 1].  A stack, not a list
+	 * through the slots: a burst's ids are loads from one place, not
+	 * a chain of loads each waiting for the one before. */
+	uint16_t *free_ids;
 	struct vireo_vq_indirect *indirect;	/* after the slots, cold */
 	union {
 		struct {
@@ -252,8 +258,9 @@ struct vireo_vq_run {
 	uint32_t pos;		/* split: avail index; packed: next ring slot */
 	uint32_t start;		/* pos at begin (how far it went says how
 				 * many were added: no count to carry) */
-	uint32_t id;		/* buffer id (split: head) the next add takes;
-				 * packed in order: pos */
+	uint32_t id;		/* in order: the id (split: head) the next
+				 * add takes; else the free_ids height */
+	uint16_t *free_ids;
 	uint32_t bits;		/* packed: AVAIL/USED bits of the phase */
 	uint32_t start_bits;	/* packed: bits at begin */
 	uint32_t held_flags;	/* packed: flags of the withheld first head */
@@ -448,7 +455,7 @@ vireo_vq_slot_fill(struct vireo_vq *vq, uint16_t id, void *cookie,
 	s->cookie = cookie;
 	s->buflen = buflen;
 	s->ndesc = ndesc;
-	/* as vireo_vq_slot_fill1; a split chain's head keeps its link */
+	/* as vireo_vq_slot_fill1; a split chain's links are set */
 	if (ndesc == 1)
 		s->next = 0;
 	vq->nfree -= ndesc;
@@ -457,10 +464,8 @@ vireo_vq_slot_fill(struct vireo_vq *vq, uint16_t id, void *cookie,
 }
 
 /*
- * Records a one-descriptor buffer in its slot: two stores.  While a
- * buffer is out its slot's link is unused (a one-descriptor buffer has
- * no chain to link; the reclaim relinks the slot), so buflen, ndesc and
- * the link go as one word.
+ * Records a one-descriptor buffer in its slot: two stores.  It has no
+ * chain to link, so buflen, ndesc and a zero link go as one word.
  */
 static inline void
 vireo_vq_slot_fill1(struct vireo_vq_slot *s, void *cookie, uint32_t buflen)
@@ -472,11 +477,11 @@ vireo_vq_slot_fill1(struct vireo_vq_slot *s, void *cookie, uint32_t buflen)
 }
 
 /* Accounting after 'n' one-descriptor buffers were added in a burst,
- * the free list now starting at 'free_head'. */
+ * the free cursor now at 'free_cursor'. */
 static inline void
-vireo_vq_added1(struct vireo_vq *vq, uint16_t n, uint16_t free_head)
+vireo_vq_added1(struct vireo_vq *vq, uint16_t n, uint16_t free_cursor)
 {
-	vq->free_head = free_head;
+	vq->free_cursor = free_cursor;
 	vq->nfree -= n;
 	vq->staged_bufs += n;
 	vq->staged_descs += n;
@@ -745,8 +750,8 @@ vireo_vq_inorder_take(struct vireo_vq *vq, void **cookies, uint32_t *lens,
 		if (lens != NULL)
 			lens[k - 1] = vq->batch_end_len;
 	}
-	/* The free list is never relinked in order: ids stay in ring
-	 * order, so only the counts move. */
+	/* In order there is no free stack: ids stay in ring order, so
+	 * only the counts move. */
 	vq->inorder_next = (uint16_t)id;
 	vq->last_used = (uint16_t)pos;
 	vq->used_wrap_counter = wrap;
@@ -1053,7 +1058,9 @@ vireo_vq_nfree(const struct vireo_vq *vq)
 static inline uint16_t
 vireo_vq_next_id(const struct vireo_vq *vq)
 {
-	return vq->free_head;
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
+		return vq->free_cursor;
+	return vq->free_cursor != 0 ? vq->free_ids[vq->free_cursor - 1] : 0;
 }
 
 /* Restore/telemetry accessors. */

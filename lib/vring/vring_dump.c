@@ -96,14 +96,17 @@ vireo_vq_dump_split(const struct vireo_vq *vq, struct vireo_dump_out *o)
 	vireo_dump_put(o, "  used.ring[%u] id=%u len=%u\n", k,
 		       VIREO_READ_ONCE(r->used->ring[k].id),
 		       VIREO_READ_ONCE(r->used->ring[k].len));
-	/* the descriptors the next add takes */
-	for (i = 0, k = vq->free_head; i < 2 && i < vq->size; i++) {
+	/* the descriptors the next adds take */
+	for (i = 0; i < 2 && i < vq->nfree; i++) {
+		if (vq->options & VIREO_VQ_OPT_IN_ORDER)
+			k = (vq->free_cursor + i) & mask;
+		else
+			k = vq->free_ids[vq->free_cursor - 1 - i];
 		d = &r->desc[k];
 		vireo_dump_desc(o, k, VIREO_READ_ONCE(d->addr),
 				VIREO_READ_ONCE(d->len),
 				VIREO_READ_ONCE(d->flags), "next",
 				VIREO_READ_ONCE(d->next));
-		k = vireo_split_next_free(vq, k);
 	}
 }
 
@@ -140,8 +143,9 @@ vireo_vq_dump(const struct vireo_vq *vq, char *buf, size_t len)
 		       vq->options & VIREO_VQ_OPT_INDIRECT ? "+indirect" : "",
 		       vq->options & VIREO_VQ_OPT_EVENT_IDX ? "+event_idx" : "",
 		       vq->options & VIREO_VQ_OPT_IN_ORDER ? "+in_order" : "");
-	vireo_dump_put(&o, "  free=%u in_flight=%u staged=%u free_head=%u\n",
-		       vq->nfree, vq->in_flight, vq->staged_bufs, vq->free_head);
+	vireo_dump_put(&o, "  free=%u in_flight=%u staged=%u next_id=%u\n",
+		       vq->nfree, vq->in_flight, vq->staged_bufs,
+		       vireo_vq_next_id(vq));
 	if (split)
 		vireo_dump_put(&o, "  next_avail=%u last_used=%u\n",
 			       vq->split.avail_idx, vq->last_used);

@@ -5,12 +5,12 @@
 /*
  * Packed layout, driver role: hot inline bodies. Included by vring.h only.
  *
- * Ring slots are used in order; buffer ids are ours, handed out from a
- * free list through vireo_vq_slot.next.  With IN_ORDER a buffer's id is
- * the ring slot of its first descriptor instead (unique: the device
- * completes in order, so a slot comes round again only after the buffer
- * that began there is done), which makes free_head always next_avail and
- * the id after a buffer the slot after its descriptors, as in split.
+ * Ring slots are used in order; buffer ids are ours, handed out from the
+ * free_ids stack.  With IN_ORDER a buffer's id is the ring slot of its
+ * first descriptor instead (unique: the device completes in order, so a
+ * slot comes round again only after the buffer that began there is
+ * done), which makes free_cursor always next_avail and the id after a
+ * buffer the slot after its descriptors, as in split.
  *
  * Publishing: descriptors are written as they are added, except the
  * flags of the first head staged since the last publish, withheld in
@@ -51,20 +51,21 @@ vireo_packed_put_flags(struct vireo_vq *vq, uint16_t pos, uint16_t flags,
 }
 
 /* Takes the id of a buffer of 'ndesc' descriptors about to be added at
- * next_avail: off the free list, or in order that slot (see top). */
+ * next_avail: off the stack, or in order that slot (see top).  There is
+ * an id for every free ring slot: a buffer holds one id and at least
+ * one slot. */
 static inline uint16_t
 vireo_packed_take_id(struct vireo_vq *vq, uint16_t ndesc)
 {
-	uint16_t id = vq->free_head;
+	uint16_t id = vq->free_cursor;
 	uint32_t next;
 
 	if (vq->options & VIREO_VQ_OPT_IN_ORDER) {
 		next = (uint32_t)id + ndesc;
-		vq->free_head = next >= vq->size ? next - vq->size : next;
-	} else {
-		vq->free_head = vq->slot[id].next;
+		vq->free_cursor = next >= vq->size ? next - vq->size : next;
+		return id;
 	}
-	return id;
+	return vq->free_ids[--vq->free_cursor];
 }
 
 static inline int
@@ -105,7 +106,8 @@ vireo_vq_run_begin_packed(const struct vireo_vq *vq, struct vireo_vq_run *r)
 	r->size = vq->size;
 	r->pos = vq->packed.next_avail;
 	r->start = r->pos;
-	r->id = vq->free_head;
+	r->id = vq->free_cursor;
+	r->free_ids = vq->free_ids;
 	r->bits = vq->packed.avail_used_flags;
 	r->start_bits = r->bits;
 	r->hold = !vq->packed.stage.pending;
@@ -119,13 +121,11 @@ vireo_vq_run_add_packed(struct vireo_vq_run *r, uint64_t addr, uint32_t len,
 			const bool in_order, const bool first)
 {
 	uint32_t pos = r->pos;
-	/* in order the id is the slot (see top), free_head == next_avail */
-	uint32_t id = in_order ? pos : r->id;
+	/* in order the id is the slot (see top), free_cursor == next_avail */
+	uint32_t id = in_order ? pos : r->free_ids[--r->id];
 	struct vireo_packed_desc *d = &r->desc.packed[pos];
 	struct vireo_vq_slot *s = &r->slot[id];
 
-	if (!in_order)
-		r->id = s->next;
 	d->addr = addr;
 	d->len = len;
 	d->id = (uint16_t)id;
@@ -249,7 +249,8 @@ vireo_vq_reclaim_packed_run(struct vireo_vq *vq, void **cookies,
 	const uint32_t start_bits =
 		vireo_packed_used_bits(vq->used_wrap_counter);
 	uint32_t pos = start, used_bits = start_bits;
-	uint32_t free_head = vq->free_head, done;
+	uint16_t *free_ids = vq->free_ids;
+	uint32_t top = vq->free_cursor, done;
 
 	/* Never past what was published: older slots hold old phases. */
 	if (n > vq->in_flight)
@@ -292,14 +293,13 @@ vireo_vq_reclaim_packed_run(struct vireo_vq *vq, void **cookies,
 			pos -= size;
 			used_bits ^= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
 		}
-		s->next = (uint16_t)free_head;
-		free_head = id;
+		free_ids[top++] = (uint16_t)id;
 	}
 	*err = done < n ? vireo_packed_judge(vq, pos, used_bits, UINT32_MAX) :
 		0;
 	vq->last_used = (uint16_t)pos;
 	vq->used_wrap_counter = used_bits != 0;
-	vq->free_head = (uint16_t)free_head;
+	vq->free_cursor = (uint16_t)top;
 	vq->nfree += vireo_packed_moved(start, pos, used_bits != start_bits,
 					size);
 	vq->in_flight -= done;

@@ -137,7 +137,7 @@ vireo_vq_take4_packed(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 	_mm_storeu_si128((__m128i *)id, iv);
 	if (!vireo_vec_slots4(vq->slot, id, &lv, cookies, lens))
 		return false;
-	vireo_vec_release4(vq, id);
+	vireo_vec_release4(vq, id, iv);
 	vireo_packed_vec_used_advance(vq, pos);
 	return true;
 }
@@ -197,10 +197,8 @@ vireo_vq_run_add4_packed(struct vireo_vq_run *r, __m256i addrs, __m128i lens,
 		ids = _mm256_add_epi64(_mm256_set1_epi64x(r->pos),
 				       _mm256_setr_epi64x(0, 1, 2, 3));
 	} else {
-		for (i = 0; i < VIREO_VEC_BATCH; i++) {
-			id[i] = r->id;
-			r->id = r->slot[r->id].next;
-		}
+		for (i = 0; i < VIREO_VEC_BATCH; i++)
+			id[i] = r->free_ids[--r->id];
 		ids = _mm256_setr_epi64x(id[0], id[1], id[2], id[3]);
 	}
 	hi = _mm256_or_si256(_mm256_or_si256(len64,

@@ -5,11 +5,12 @@
 /*
  * Split layout, driver role: hot inline bodies. Included by vring.h only.
  *
- * Buffer ids are head descriptor indices. Free descriptors form a list
- * through vireo_vq_slot.next (ours, so the device cannot corrupt it).
- * With IN_ORDER there is no list: descriptors are taken in ring order
- * 0,1,..,size-1,0,.. and chains take consecutive ones, which is what
- * lets the device complete a batch with one used entry.
+ * Buffer ids are head descriptor indices. Free descriptors sit on the
+ * free_ids stack, and a chain's links are copied in vireo_vq_slot.next
+ * (ours, so the device cannot corrupt them).  With IN_ORDER there is no
+ * stack: descriptors are taken in ring order 0,1,..,size-1,0,.. and
+ * chains take consecutive ones, which is what lets the device complete
+ * a batch with one used entry.
  */
 
 #ifndef VIREO_VRING_SPLIT_H
@@ -31,18 +32,19 @@ vireo_split_avail_event(const struct vireo_ring_split *r, uint16_t size)
 	return (uint16_t *)&r->used->ring[size];
 }
 
-/*
- * The free descriptor after 'idx': in order the ring order (see top),
- * else the free list's link.  One-descriptor buffers clear the link of
- * their slot while out (vireo_vq_slot_fill1), so in order nothing may
- * follow the links.
- */
+/* Takes a free descriptor (the caller checked nfree): in order the
+ * next in ring order (see top), else the top of the stack. */
 static inline uint16_t
-vireo_split_next_free(const struct vireo_vq *vq, uint16_t idx)
+vireo_split_take_free(struct vireo_vq *vq)
 {
-	if (vq->options & VIREO_VQ_OPT_IN_ORDER)
-		return (idx + 1) & (vq->size - 1);
-	return vq->slot[idx].next;
+	uint16_t idx;
+
+	if (vq->options & VIREO_VQ_OPT_IN_ORDER) {
+		idx = vq->free_cursor;
+		vq->free_cursor = (idx + 1) & (vq->size - 1);
+		return idx;
+	}
+	return vq->free_ids[--vq->free_cursor];
 }
 
 /* Offers head 'head' in the avail ring; visible at the next publish. */
@@ -65,8 +67,7 @@ vireo_vq_add1_split(struct vireo_vq *vq, uint64_t addr, uint32_t len,
 
 	if (VIREO_UNLIKELY(rc != 0))
 		return rc;
-	head = vq->free_head;
-	vq->free_head = vireo_split_next_free(vq, head);
+	head = vireo_split_take_free(vq);
 	d = &vq->split.ring.desc[head];
 	d->addr = addr;
 	d->len = len;
@@ -88,7 +89,8 @@ vireo_vq_run_begin_split(const struct vireo_vq *vq, struct vireo_vq_run *r)
 	r->size = vq->size;
 	r->pos = vq->split.avail_idx;
 	r->start = r->pos;
-	r->id = vq->free_head;
+	r->id = vq->free_cursor;
+	r->free_ids = vq->free_ids;
 }
 
 static inline void
@@ -96,12 +98,13 @@ vireo_vq_run_add_split(struct vireo_vq_run *r, uint64_t addr, uint32_t len,
 		       uint16_t flags, uint32_t buflen, void *cookie,
 		       const bool in_order)
 {
-	uint32_t head = r->id, mask = r->size - 1;
+	uint32_t mask = r->size - 1;
+	uint32_t head = in_order ? r->id : r->free_ids[--r->id];
 	struct vireo_split_desc *d = &r->desc.split[head];
 	struct vireo_vq_slot *s = &r->slot[head];
 
-	/* In order the free list is the ring order: no load to chase. */
-	r->id = in_order ? (head + 1) & mask : s->next;
+	if (in_order)
+		r->id = (head + 1) & mask;
 	d->addr = addr;
 	d->len = len;
 	d->flags = flags;
@@ -196,7 +199,8 @@ vireo_vq_reclaim_split_run(struct vireo_vq *vq, void **cookies,
 	struct vireo_vq_slot *slot = vq->slot;
 	const uint32_t size = vq->size, mask = size - 1;
 	const uint16_t last = vq->last_used;
-	uint32_t free_head = vq->free_head, freed = 0, done;
+	uint16_t *free_ids = vq->free_ids;
+	uint32_t top = vq->free_cursor, freed = 0, done;
 
 	for (done = 0; done < n; done++) {
 		const struct vireo_split_used_elem *u =
@@ -204,7 +208,7 @@ vireo_vq_reclaim_split_run(struct vireo_vq *vq, void **cookies,
 		uint32_t id = VIREO_READ_ONCE(u->id);
 		uint32_t len = VIREO_READ_ONCE(u->len);
 		struct vireo_vq_slot *s;
-		uint32_t tail, k;
+		uint32_t next, k;
 		void *cookie;
 
 		if (VIREO_UNLIKELY(id >= size))
@@ -221,17 +225,21 @@ vireo_vq_reclaim_split_run(struct vireo_vq *vq, void **cookies,
 			lens[done] = len;
 		s->cookie = NULL;
 		freed += s->ndesc;
-		/* The chain goes back on the free list whole. */
-		tail = id;
-		for (k = 1; VIREO_UNLIKELY(k < s->ndesc); k++)
-			tail = slot[tail].next;
-		slot[tail].next = (uint16_t)free_head;
-		free_head = id;
+		/* The chain goes back whole, its head on top: the next add
+		 * takes the descriptors in the order this one had them. */
+		if (VIREO_UNLIKELY(s->ndesc != 1)) {
+			next = id;
+			for (k = s->ndesc; k-- > 0; next = slot[next].next)
+				free_ids[top + k] = (uint16_t)next;
+			top += s->ndesc;
+		} else {
+			free_ids[top++] = (uint16_t)id;
+		}
 	}
 	*err = done < n ? vireo_split_judge(vq,
 		&used_ring[(last + done) & mask]) : 0;
 	vq->last_used = (uint16_t)(last + done);
-	vq->free_head = (uint16_t)free_head;
+	vq->free_cursor = (uint16_t)top;
 	vq->nfree += freed;
 	vq->in_flight -= done;
 	return (uint16_t)done;

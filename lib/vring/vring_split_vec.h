@@ -65,7 +65,7 @@ vireo_vq_take4_split(struct vireo_vq *vq, void **cookies, uint32_t *lens)
 	_mm_storeu_si128((__m128i *)id, iv);
 	if (!vireo_vec_slots4(vq->slot, id, &lv, cookies, lens))
 		return false;
-	vireo_vec_release4(vq, id);
+	vireo_vec_release4(vq, id, iv);
 	vq->last_used = last + VIREO_VEC_BATCH;
 	return true;
 }
@@ -124,10 +124,9 @@ vireo_vq_run_add4_split(struct vireo_vq_run *r, __m256i addrs, __m128i lens,
 			head[i] = r->id + i;
 		r->id = (r->id + VIREO_VEC_BATCH) & mask;
 	} else {
-		for (i = 0; i < VIREO_VEC_BATCH; i++) {
-			head[i] = r->id;
-			r->id = r->slot[r->id].next;
-		}
+		/* the caller checked four are free: four off the stack */
+		for (i = 0; i < VIREO_VEC_BATCH; i++)
+			head[i] = r->free_ids[--r->id];
 	}
 	/* addr, then len | flags << 32 | next 0 << 48 */
 	hi = _mm256_or_si256(len64, _mm256_set1_epi64x((int64_t)flags << 32));

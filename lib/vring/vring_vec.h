@@ -226,14 +226,15 @@ vireo_vec_pairs4(__m256i lo, __m256i hi, __m256i *r01, __m256i *r23)
 
 /*
  * Four reclaimed one-descriptor buffers leave the books: cookies
- * cleared, and without IN_ORDER each id pushed on the free list in ring
- * order, as the scalar loop leaves them.  In order, the four were four
- * batches of one, as vireo_vq_inorder_begin/take leave them.
+ * cleared, and without IN_ORDER the ids pushed on the stack in ring
+ * order (one 8-byte store), as the scalar loop leaves them.  In order,
+ * the four were four batches of one, as vireo_vq_inorder_begin/take
+ * leave them.
  */
 static inline void
-vireo_vec_release4(struct vireo_vq *vq, const uint32_t *id)
+vireo_vec_release4(struct vireo_vq *vq, const uint32_t *id, __m128i ids)
 {
-	uint16_t free_head = vq->free_head;
+	uint16_t top = VIREO_LOAD16(vq->free_cursor);
 	int i;
 
 	for (i = 0; i < VIREO_VEC_BATCH; i++)
@@ -242,11 +243,10 @@ vireo_vec_release4(struct vireo_vq *vq, const uint32_t *id)
 		vq->inorder_next = id[VIREO_VEC_BATCH - 1] + 1 == vq->size ?
 			0 : id[VIREO_VEC_BATCH - 1] + 1;
 	} else {
-		for (i = 0; i < VIREO_VEC_BATCH; i++) {
-			vq->slot[id[i]].next = free_head;
-			free_head = id[i];
-		}
-		vq->free_head = free_head;
+		/* ids are below size (vireo_vec_ids_ok): they fit 16 bits */
+		_mm_storel_epi64((__m128i *)&vq->free_ids[top],
+				 _mm_packus_epi32(ids, ids));
+		vq->free_cursor = top + VIREO_VEC_BATCH;
 	}
 	vq->nfree += VIREO_VEC_BATCH;
 	vq->in_flight -= VIREO_VEC_BATCH;

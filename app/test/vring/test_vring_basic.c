@@ -35,16 +35,18 @@ areas(void)
 	CHECK_EQ(vireo_vq_areas(VIREO_VQ_PACKED, 32769, &a), VIREO_VQ_EINVAL);
 	CHECK_EQ(vireo_vq_areas((enum vireo_vq_layout)7, 8, &a), VIREO_VQ_EINVAL);
 	CHECK_EQ(vireo_vq_slots_size(100), 100 * (sizeof(struct vireo_vq_slot) +
-						 sizeof(struct vireo_vq_indirect)));
+						 sizeof(struct vireo_vq_indirect) +
+						 sizeof(uint16_t)));
 	return 0;
 }
 
 static int
 init_checks(void)
 {
-	/* The slot table and the indirect table array after it. */
+	/* The slot table, the indirect table array, the free id stack. */
 	uint64_t slots[8 * (sizeof(struct vireo_vq_slot) +
-			    sizeof(struct vireo_vq_indirect)) / sizeof(uint64_t)];
+			    sizeof(struct vireo_vq_indirect) +
+			    sizeof(uint16_t)) / sizeof(uint64_t)];
 	uint8_t ring[512] __attribute__((aligned(16)));
 	struct vireo_vq_config cfg = { VIREO_VQ_PACKED, 8, 0, ring, 0x10000,
 				       (struct vireo_vq_slot *)slots };
@@ -350,7 +352,7 @@ strings(void)
 
 static const char dump_split[] =
 	"vq split size=4 options=+event_idx\n"
-	"  free=1 in_flight=2 staged=1 free_head=3\n"
+	"  free=1 in_flight=2 staged=1 next_id=3\n"
 	"  next_avail=3 last_used=0\n"
 	"  broken: no\n"
 	"  avail: flags=0x0 idx=2 used_event=0\n"
@@ -358,12 +360,11 @@ static const char dump_split[] =
 	"  avail.ring[1]=1\n"
 	"  avail.ring[2]=2\n"
 	"  used.ring[0] id=0 len=0\n"
-	"  desc[3] addr=0x0 len=0 flags=----- next=0\n"
-	"  desc[0] addr=0x1000 len=16 flags=----- next=0\n";
+	"  desc[3] addr=0x0 len=0 flags=----- next=0\n";
 
 static const char dump_packed[] =
 	"vq packed size=3 options=+in_order\n"
-	"  free=1 in_flight=1 staged=0 free_head=0\n"
+	"  free=1 in_flight=1 staged=0 next_id=0\n"
 	"  next_avail=0 avail_wrap=0 last_used=1 used_wrap=1\n"
 	"  broken: -13 (device used flags out of phase)\n"
 	"  driver_event: enable off=0 wrap=0\n"

@@ -42,7 +42,10 @@ twin_same(const struct test_pair *a, const struct test_pair *b)
 	const struct vireo_vq *x = &a->vq, *y = &b->vq;
 
 	CHECK_EQ(x->nfree, y->nfree);
-	CHECK_EQ(x->free_head, y->free_head);
+	CHECK_EQ(x->free_cursor, y->free_cursor);
+	if (!(x->options & VIREO_VQ_OPT_IN_ORDER))
+		CHECK(memcmp(x->free_ids, y->free_ids,
+			     x->free_cursor * sizeof(uint16_t)) == 0);
 	CHECK_EQ(x->last_used, y->last_used);
 	CHECK_EQ(x->used_wrap_counter, y->used_wrap_counter);
 	CHECK_EQ(x->in_flight, y->in_flight);
