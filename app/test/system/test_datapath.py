@@ -35,11 +35,15 @@ def path_devargs(packed, mrg, in_order, vectorized=0):
     return args
 
 
-def cpu_vector_isa():
+def cpu_vector_isa(simd_bits=256):
     """The unit vectorized=1 must pick here: EAL allows 256 bits by
-    default, so AVX2 where the CPU has it, else SSE4.2."""
-    flags = open("/proc/cpuinfo").read()
-    return "avx2" if " avx2" in flags else "sse4.2"
+    default, so AVX2 where the CPU has it, else SSE4.2; with 512 allowed,
+    AVX512 where the CPU has the four parts our unit is built for."""
+    flags = set(open("/proc/cpuinfo").read().split())
+    if simd_bits >= 512 and {"avx512f", "avx512bw", "avx512vl",
+                             "avx512dq"} <= flags:
+        return "avx512"
+    return "avx2" if "avx2" in flags else "sse4.2"
 
 
 PATH_LOG = {
@@ -48,11 +52,12 @@ PATH_LOG = {
 }
 
 
-def check_path_logged(vireo, packed, mrg, in_order, vectorized=0):
+def check_path_logged(vireo, packed, mrg, in_order, vectorized=0,
+                      simd_bits=256):
     """The path table's NOTICE line names the path the devargs ask for,
     and the instruction set: scalar unless vectorized=1 allows one."""
     name = PATH_LOG[(packed, mrg)] + (" in-order" if in_order else "")
-    isa = cpu_vector_isa() if vectorized else "scalar"
+    isa = cpu_vector_isa(simd_bits) if vectorized else "scalar"
     m = re.search(r"data path: ([a-z -]+), ([a-z0-9.]+) \(", vireo.output)
     check(m is not None, "%s: no 'data path:' line in the log" % vireo.name)
     check(m.group(1) == name, "%s: data path %r, expected %r"
@@ -136,15 +141,19 @@ def check_txpkts_multiseg(loop):
     check(o1["tx_errors"] == 0, "Tx errors: %d" % o1["tx_errors"])
 
 
-def run_path(packed, mrg, in_order, vectorized=0):
-    name = "path%d%d%d%s" % (packed, mrg, in_order, "v" if vectorized else "")
+def run_path(packed, mrg, in_order, vectorized=0, simd_bits=256):
+    name = "path%d%d%d%s" % (packed, mrg, in_order,
+                             "v%d" % simd_bits if vectorized else "")
     kw = {}
     if not mrg:
         # One buffer per frame: 8000-byte frames need 9 KB mbufs.
         kw = dict(vireo_args=["--mbuf-size=9216"], nb_mbufs=4096)
+    if simd_bits != 256:
+        kw["vireo_eal"] = ["--force-max-simd-bitwidth=%d" % simd_bits]
     loop = traffic.Loop(name, path_devargs(packed, mrg, in_order, vectorized),
                         **kw)
-    check_path_logged(loop.vireo, packed, mrg, in_order, vectorized)
+    check_path_logged(loop.vireo, packed, mrg, in_order, vectorized,
+                      simd_bits)
     _reports, report = loop.round(loop.frames(FRAMES, SIZES))
     check(report["ok"], "%s: integrity over %s bytes failed: %s"
           % (name, SIZES, report))
@@ -199,3 +208,17 @@ def test_packed_normal_inorder_vectorized():
 
 def test_packed_mergeable_vectorized():
     run_path(1, 1, 0, vectorized=1)
+
+
+# The same with 512 bits allowed: the AVX512 unit where the CPU has it
+# (AVX2 where it does not, which the path line must then say).
+def test_split_normal_vectorized_512():
+    run_path(0, 0, 0, vectorized=1, simd_bits=512)
+
+
+def test_packed_normal_inorder_vectorized_512():
+    run_path(1, 0, 1, vectorized=1, simd_bits=512)
+
+
+def test_packed_mergeable_vectorized_512():
+    run_path(1, 1, 0, vectorized=1, simd_bits=512)
