@@ -23,7 +23,7 @@ die() { echo "setup: error: $*" >&2; exit 1; }
 
 packages="dpdk dpdk-dev libdpdk-dev meson ninja-build python3-pyelftools
 	libnuma-dev pkg-config gcc python3 dpkg-dev xz-utils tcpdump
-	gcovr clang debhelper openvswitch-switch-dpdk"
+	gcovr clang debhelper openvswitch-switch-dpdk python3-matplotlib"
 
 installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
