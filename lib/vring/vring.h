@@ -58,6 +58,9 @@
  */
 #define VIREO_LOAD16(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+/* One store the peer may read at any time (no tearing, no merging). */
+#define VIREO_WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
 /*
  * Full fence: no later load passes an earlier store.  On x86 a locked
  * read-modify-write orders that as mfence does for write-back memory,
@@ -73,8 +76,6 @@ vireo_full_fence(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 #endif
 }
-/* One store the peer may read at any time (no tearing, no merging). */
-#define VIREO_WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 enum vireo_vq_layout {
 	VIREO_VQ_SPLIT = 0,
@@ -474,6 +475,14 @@ vireo_vq_slot_fill1(struct vireo_vq_slot *s, void *cookie, uint32_t buflen)
 	s->buflen = buflen;
 	s->ndesc = 1;
 	s->next = 0;
+}
+
+/* Without IN_ORDER: takes the id on top of the free stack (the caller
+ * checked one is free). */
+static inline uint16_t
+vireo_vq_pop_free_id(struct vireo_vq *vq)
+{
+	return vq->free_ids[--vq->free_cursor];
 }
 
 /* Accounting after 'n' one-descriptor buffers were added in a burst,

@@ -65,7 +65,7 @@ vireo_packed_take_id(struct vireo_vq *vq, uint16_t ndesc)
 		vq->free_cursor = next >= vq->size ? next - vq->size : next;
 		return id;
 	}
-	return vq->free_ids[--vq->free_cursor];
+	return vireo_vq_pop_free_id(vq);
 }
 
 static inline int

@@ -44,7 +44,7 @@ vireo_split_take_free(struct vireo_vq *vq)
 		vq->free_cursor = (idx + 1) & (vq->size - 1);
 		return idx;
 	}
-	return vq->free_ids[--vq->free_cursor];
+	return vireo_vq_pop_free_id(vq);
 }
 
 /* Offers head 'head' in the avail ring; visible at the next publish. */
