@@ -1432,36 +1432,41 @@ vireo_stats_reset(struct rte_eth_dev *eth_dev)
 	return 0;
 }
 
+/* Grouped by what they serve; ethdev finds each by name. */
 const struct eth_dev_ops vireo_eth_dev_ops = {
+	/* port life */
 	.dev_configure = vireo_dev_configure,
+	.dev_infos_get = vireo_dev_infos_get,
 	.dev_start = vireo_dev_start,
 	.dev_stop = vireo_dev_stop,
-	.dev_close = vireo_dev_close,
 	.dev_reset = vireo_dev_reset,
-	.dev_infos_get = vireo_dev_infos_get,
+	.dev_close = vireo_dev_close,
 	.link_update = vireo_link_update,
 	.mtu_set = vireo_mtu_set,
+	/* queues */
 	.rx_queue_setup = vireo_rx_queue_setup,
-	.rx_queue_release = vireo_rx_queue_release,
 	.tx_queue_setup = vireo_tx_queue_setup,
+	.rx_queue_release = vireo_rx_queue_release,
 	.tx_queue_release = vireo_tx_queue_release,
 	.rx_queue_intr_enable = vireo_rx_queue_intr_enable,
 	.rx_queue_intr_disable = vireo_rx_queue_intr_disable,
+	/* counters */
+	.stats_get = vireo_stats_get,
+	.xstats_get = vireo_xstats_get,
+	.xstats_get_names = vireo_xstats_get_names,
+	.stats_reset = vireo_stats_reset,
+	.xstats_reset = vireo_stats_reset,
+	/* what the device is to accept (control queue) */
+	.mac_addr_set = vireo_mac_addr_set,
+	.mac_addr_add = vireo_mac_addr_add,
+	.mac_addr_remove = vireo_mac_addr_remove,
+	.set_mc_addr_list = vireo_set_mc_addr_list,
 	.promiscuous_enable = vireo_promiscuous_enable,
 	.promiscuous_disable = vireo_promiscuous_disable,
 	.allmulticast_enable = vireo_allmulticast_enable,
 	.allmulticast_disable = vireo_allmulticast_disable,
-	.mac_addr_add = vireo_mac_addr_add,
-	.mac_addr_remove = vireo_mac_addr_remove,
-	.mac_addr_set = vireo_mac_addr_set,
 	.vlan_filter_set = vireo_vlan_filter_set,
 	.vlan_offload_set = vireo_vlan_offload_set,
-	.set_mc_addr_list = vireo_set_mc_addr_list,
-	.stats_get = vireo_stats_get,
-	.stats_reset = vireo_stats_reset,
-	.xstats_get = vireo_xstats_get,
-	.xstats_get_names = vireo_xstats_get_names,
-	.xstats_reset = vireo_stats_reset,
 };
 
 /* A secondary process reads; the device belongs to the primary. */
@@ -1473,18 +1478,14 @@ vireo_link_update_secondary(struct rte_eth_dev *eth_dev __rte_unused,
 }
 
 const struct eth_dev_ops vireo_eth_dev_ops_secondary = {
-	.dev_infos_get = vireo_dev_infos_get,
-	.link_update = vireo_link_update_secondary,
+	/* what a secondary may read */
 	.stats_get = vireo_stats_get,
 	.xstats_get = vireo_xstats_get,
 	.xstats_get_names = vireo_xstats_get_names,
+	.dev_infos_get = vireo_dev_infos_get,
+	.link_update = vireo_link_update_secondary,
 };
 
-/*
- * Called by a transport's probe once its device answers: learn what it
- * offers, and set up the ethdev side.  @wanted: features the devargs
- * allow (packed, mergeable, in-order, control queue...).
- */
 /*
  * The features a port asks for, from the devargs both transports share:
  * @base (what the transport always wants) plus the ring and Rx buffer
@@ -1515,6 +1516,11 @@ vireo_wanted_features(uint64_t base, bool packed_vq, bool mrg_rxbuf,
 	return f;
 }
 
+/*
+ * Called by a transport's probe once its device answers: learn what it
+ * offers, and set up the ethdev side.  @wanted_features: what the
+ * devargs allow (packed, mergeable, in-order, control queue...).
+ */
 int
 vireo_dev_init(struct rte_eth_dev *eth_dev, uint64_t wanted_features)
 {

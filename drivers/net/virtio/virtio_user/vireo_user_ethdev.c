@@ -671,18 +671,21 @@ vireo_user_close(struct vireo_dev *dev)
 
 const struct vireo_transport_ops vireo_user_ops = {
 	.name = "virtio-user",
-	.get_features = vireo_user_get_features,
-	.set_features = vireo_user_set_features,
+	/* the device's own state, over vhost-user messages */
 	.get_status = vireo_user_get_status,
 	.set_status = vireo_user_set_status,
+	.get_features = vireo_user_get_features,
+	.set_features = vireo_user_set_features,
 	.read_config = vireo_user_read_config,
 	.write_config = vireo_user_write_config,
+	.link_up = vireo_user_link_up,
+	/* rings: memory table, addresses, kick and call eventfds */
 	.queue_max_size = vireo_user_queue_max_size,
 	.queue_setup = vireo_user_queue_setup,
-	.queue_release = vireo_user_queue_release,
 	.queue_enable = vireo_user_queue_enable,
 	.queue_intr_fd = vireo_user_queue_intr_fd,
-	.link_up = vireo_user_link_up,
+	.queue_release = vireo_user_queue_release,
+	/* the control queue, emulated here */
 	.ctrl_handle = vireo_user_ctrl_handle,
 	.close = vireo_user_close,
 };
