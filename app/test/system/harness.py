@@ -19,10 +19,52 @@ import signal
 import subprocess
 import tempfile
 import time
+import zlib
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 BUILD = os.environ.get("VIREO_BUILD", os.path.join(TOP, "build"))
-PLUGIN = os.path.join(BUILD, "drivers", "net", "virtio", "librte_net_vireo.so")
+BUILT_PLUGIN = os.path.join(BUILD, "drivers", "net", "virtio",
+                            "librte_net_vireo.so")
+
+
+def _world_writable_above(path):
+    """True if path or a folder above it is world-writable, which makes
+    EAL refuse to load a plugin from there (a clone under /tmp or
+    /var/tmp, for instance)."""
+    d = os.path.dirname(os.path.abspath(path))
+    while True:
+        try:
+            if os.stat(d).st_mode & 0o002:
+                return True
+        except OSError:
+            return False
+        if d == "/":
+            return False
+        d = os.path.dirname(d)
+
+
+def loadable_plugin(path):
+    """A path EAL accepts for the plugin built at path: itself, or, where
+    its folders are world-writable, a copy in a folder only root may
+    write (/run/vireo-plugins), replaced atomically so that processes
+    still running keep the copy they loaded."""
+    if not os.path.exists(path) or not _world_writable_above(path):
+        return path
+    safe = os.path.join("/run", "vireo-plugins",
+                        "%08x" % zlib.crc32(os.path.abspath(path).encode()))
+    os.makedirs(safe, mode=0o755, exist_ok=True)
+    os.chmod(os.path.dirname(safe), 0o755)
+    os.chmod(safe, 0o755)
+    dest = os.path.join(safe, os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=safe)
+    os.close(fd)
+    shutil.copyfile(path, tmp)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, dest)
+    return dest
+
+
+PLUGIN = loadable_plugin(BUILT_PLUGIN)
 TESTPMD = os.environ.get("VIREO_TESTPMD", "dpdk-testpmd")
 PROMPT = "testpmd> "
 # testpmd's command line library writes its prompt one character at a
