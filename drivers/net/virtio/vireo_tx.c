@@ -146,20 +146,38 @@ vireo_tx_params(const struct vireo_txq *txq)
 					 txq->offload };
 }
 
+/*
+ * Zeroes exactly hdr_size bytes (10 for a legacy device without
+ * MRG_RXBUF, else 12; the frame may follow at once) with two 8-byte
+ * accesses, the first from the start and the second ending at the end,
+ * which cover any size from 8 to 16 without a branch.  Stores only if
+ * some byte is not zero yet: the header line of a reused mbuf was last
+ * read by the device, and left unwritten it stays shared between the
+ * two cores, where a store would first have to take it back from the
+ * device's cache; the fence before the notification check then waits
+ * for every such store of the burst.
+ */
+static __rte_always_inline void
+vireo_tx_hdr_zero(char *hdr, uint16_t hdr_size)
+{
+	const uint64_t zero = 0;
+	uint64_t head, tail;
+
+	RTE_BUILD_BUG_ON(VIREO_NET_HDR_LEGACY_SIZE < sizeof(zero) ||
+			 sizeof(struct vireo_net_hdr) > 2 * sizeof(zero));
+	memcpy(&head, hdr, sizeof(head));
+	memcpy(&tail, hdr + hdr_size - sizeof(tail), sizeof(tail));
+	if ((head | tail) != 0) {
+		memcpy(hdr, &zero, sizeof(zero));
+		memcpy(hdr + hdr_size - sizeof(zero), &zero, sizeof(zero));
+	}
+}
+
 static __rte_always_inline void
 vireo_tx_hdr_fill(const struct vireo_tx_params *p, struct vireo_net_hdr *hdr,
 		  const struct rte_mbuf *m, const bool offload)
 {
-	uint64_t zero = 0;
-
-	/* Exactly hdr_size bytes (10 for a legacy device without
-	 * MRG_RXBUF, else 12; the frame may follow at once): two 8-byte
-	 * stores, the first from the start and the second ending at the
-	 * end, cover any size from 8 to 16 without a branch. */
-	RTE_BUILD_BUG_ON(VIREO_NET_HDR_LEGACY_SIZE < sizeof(zero) ||
-			 sizeof(*hdr) > 2 * sizeof(zero));
-	memcpy(hdr, &zero, sizeof(zero));
-	memcpy((char *)hdr + p->hdr_size - sizeof(zero), &zero, sizeof(zero));
+	vireo_tx_hdr_zero((char *)hdr, p->hdr_size);
 	if (offload)
 		vireo_tx_offload(hdr, m);
 }
@@ -238,7 +256,6 @@ vireo_tx_push4(const struct vireo_tx_params *p, struct vireo_vq_run *run,
 	       const enum vireo_vq_layout layout, const bool in_order,
 	       const bool first)
 {
-	const uint64_t zero = 0;
 	uint16_t i, k;
 
 	for (i = 0; i + VIREO_VEC_BATCH <= n; i += VIREO_VEC_BATCH) {
@@ -256,10 +273,7 @@ vireo_tx_push4(const struct vireo_tx_params *p, struct vireo_vq_run *run,
 			char *hdr = (char *)m->buf_addr + m->data_off -
 				p->hdr_size;
 
-			/* the header: as vireo_tx_hdr_fill without offloads */
-			memcpy(hdr, &zero, sizeof(zero));
-			memcpy(hdr + p->hdr_size - sizeof(zero), &zero,
-			       sizeof(zero));
+			vireo_tx_hdr_zero(hdr, p->hdr_size);
 			addr[k] = vireo_mbuf_dev_addr(m, p->addr_offset) +
 				m->data_off - p->hdr_size;
 			len[k] = m->data_len + p->hdr_size;
