@@ -221,7 +221,7 @@ def rst(report):
            ".. Written by devtools/bench.py (bench.rst); do not edit.",
            "",
            "Run of %s on %s (%d CPUs, kernel %s), memory mode %s, %d runs "
-           "of each driver, alternating." % (report["date"], m["cpu"],
+           "of each driver, in ABBA order." % (report["date"], m["cpu"],
                                              m["cpus"], m["kernel"],
                                              m["memory_mode"], report["runs"]),
            ""]
