@@ -359,11 +359,31 @@ class Guest:
         text, _ = self.expect(re.escape(PROMPT), timeout)
         return text
 
+    def answer(self, line, end_mark, timeout=CMD_TIMEOUT, threads=None):
+        """What testpmd printed for the command @line, up to its next
+        prompt.  testpmd ending first (its exit status, matched by
+        @end_mark, group 1) or no prompt in @timeout fails, naming the
+        command; @threads, if given, tells where testpmd is stuck."""
+        try:
+            text, m = self.expect("%s|%s" % (re.escape(PROMPT), end_mark),
+                                  timeout)
+        except TestpmdError:
+            if self.proc.poll() is not None:
+                raise
+            where = threads() if threads else ""
+            raise TestpmdError("%s: no prompt %ss after %r%s; console ends:\n%s"
+                               % (self.name, timeout, line, where,
+                                  self.output[-1500:])) from None
+        if m.group(0) != PROMPT:
+            raise TestpmdError("%s: testpmd ended (exit status %s) after %r; console ends:\n%s"
+                               % (self.name, m.group(1), line,
+                                  self.output[-1500:]))
+        return text[:-len(PROMPT)]
+
     def cmd(self, line, timeout=CMD_TIMEOUT):
         """One testpmd command; what it printed (the echo included)."""
         self.send(line)
-        text, _ = self.expect(re.escape(PROMPT), timeout)
-        return text[:-len(PROMPT)]
+        return self.answer(line, r"vireo-guest: rc=(\d+)\n", timeout)
 
     def quit_testpmd(self, timeout=CMD_TIMEOUT):
         self.send("quit")
@@ -440,9 +460,12 @@ class BackgroundTestpmd:
     """testpmd in the guest's background, its commands through a FIFO and
     its output on the console: the agent stays free for shell commands
     (devmem) while the port runs.  Commands go as agent lines starting
-    with @ (no exit mark), so the console shows only testpmd's answer."""
+    with @ (no exit mark), so the console shows only testpmd's answer.
+    When testpmd ends, its subshell prints its exit status (EXIT_MARK):
+    a crash fails the command at once, with its signal."""
 
     FIFO = "/tmp/tp.in"
+    EXIT_MARK = r"vireo-guest: testpmd exited rc=(\d+)\n"
 
     def __init__(self, g, cmdline, timeout=BOOT_TIMEOUT):
         self.g = g
@@ -450,8 +473,9 @@ class BackgroundTestpmd:
         # A writer that never closes: testpmd's stdin never reaches EOF.
         g.sh("mkfifo %s; (sleep 1000000 > %s &)" % (self.FIFO, self.FIFO))
         self.start = len(g.output)
-        g.send("@%s < %s > /dev/console 2>&1 &" % (cmdline, self.FIFO))
-        self.banner, _ = g.expect(re.escape(PROMPT), timeout)
+        g.send("@(%s < %s; echo \"vireo-guest: testpmd exited rc=$?\")"
+               " > /dev/console 2>&1 &" % (cmdline, self.FIFO))
+        self.banner = g.answer("(start)", self.EXIT_MARK, timeout)
 
     @property
     def output(self):
@@ -462,20 +486,44 @@ class BackgroundTestpmd:
         (log lines come between prompts, maybe inside a shell command's
         output)."""
         regex = re.compile(pattern)
+        ended = re.compile(self.EXIT_MARK)
         deadline = time.monotonic() + timeout
         while not regex.search(self.g.output, self.start):
+            m = ended.search(self.g.output, self.start)
+            if m:
+                raise TestpmdError("%s: testpmd ended (exit status %s) before %r; console ends:\n%s"
+                                   % (self.name, m.group(1), pattern,
+                                      self.g.output[-1500:]))
             if time.monotonic() > deadline:
-                raise TestpmdError("%s: no %r after %ss; console:\n%s"
+                raise TestpmdError("%s: no %r after %ss; console ends:\n%s"
                                    % (self.name, pattern, timeout,
-                                      self.g.output[-3000:]))
+                                      self.g.output[-1500:]))
             self.g._read(0.5)
+
+    def threads(self):
+        """Where each testpmd thread is, asked of the guest's kernel:
+        state, wait channel, and the system call it is in with its user
+        PC (mapped to a library by the executable mappings)."""
+        try:
+            out, _ = self.g.sh(
+                "p=$(pidof dpdk-testpmd); for t in /proc/$p/task/*; do"
+                " echo \"thread $(cat $t/comm): $(cut -d' ' -f3 $t/stat)"
+                " wchan=$(cat $t/wchan) syscall=$(cat $t/syscall)\"; done;"
+                " grep -E ' r-xp .*(testpmd|librte|libc[.-])' /proc/$p/maps",
+                30)
+        except TestpmdError:
+            return "; the guest's shell does not answer either"
+        return "; testpmd's threads:\n" + out
 
     def cmd(self, line, timeout=CMD_TIMEOUT):
         self.g.send("@echo '%s' > %s" % (line, self.FIFO))
-        text, _ = self.g.expect(re.escape(PROMPT), timeout)
-        return text[:-len(PROMPT)]
+        return self.g.answer(line, self.EXIT_MARK, timeout, self.threads)
 
     def quit(self, timeout=CMD_TIMEOUT):
+        """Quit testpmd; its output.  It must exit with status 0."""
         self.g.send("@echo quit > %s" % self.FIFO)
-        self.wait_output(r"Bye\.\.\.", timeout)
+        _, m = self.g.expect(self.EXIT_MARK, timeout)
+        if m.group(1) != "0":
+            raise TestpmdError("%s: testpmd exited with status %s on quit; console ends:\n%s"
+                               % (self.name, m.group(1), self.g.output[-1500:]))
         return self.output
