@@ -26,12 +26,11 @@ import time
 
 import harness
 import integrity
-from harness import TOP, BUILD, TestpmdError, workspace
+from harness import TOP, BUILD, PROMPT_RE, TestpmdError, workspace
 
 GUEST_DIR = os.path.join(TOP, "devtools", "guest")
 IMAGE_DIR = os.path.join(BUILD, "guest")
 QEMU = os.environ.get("VIREO_QEMU", "qemu-system-x86_64")
-PROMPT = "testpmd> "
 PCI_ADDR = "0000:00:04.0"
 GUEST_MAC = "52:54:00:12:34:56"
 
@@ -356,16 +355,17 @@ class Guest:
         """testpmd on the console: it owns it until quit."""
         self.send(self.testpmd_cmdline(eal_args, app_args, devargs, allow))
         self.in_testpmd = True
-        text, _ = self.expect(re.escape(PROMPT), timeout)
+        text, _ = self.expect(PROMPT_RE, timeout)
         return text
 
     def answer(self, line, end_mark, timeout=CMD_TIMEOUT, threads=None):
         """What testpmd printed for the command @line, up to its next
-        prompt.  testpmd ending first (its exit status, matched by
-        @end_mark, group 1) or no prompt in @timeout fails, naming the
-        command; @threads, if given, tells where testpmd is stuck."""
+        prompt (PROMPT_RE: other threads' log lines may split it).
+        testpmd ending first (its exit status, matched by @end_mark,
+        group 1) or no prompt in @timeout fails, naming the command;
+        @threads, if given, tells where testpmd is stuck."""
         try:
-            text, m = self.expect("%s|%s" % (re.escape(PROMPT), end_mark),
+            text, m = self.expect("(?:%s)|%s" % (PROMPT_RE, end_mark),
                                   timeout)
         except TestpmdError:
             if self.proc.poll() is not None:
@@ -374,11 +374,12 @@ class Guest:
             raise TestpmdError("%s: no prompt %ss after %r%s; console ends:\n%s"
                                % (self.name, timeout, line, where,
                                   self.output[-1500:])) from None
-        if m.group(0) != PROMPT:
+        if m.group(1) is not None:
             raise TestpmdError("%s: testpmd ended (exit status %s) after %r; console ends:\n%s"
                                % (self.name, m.group(1), line,
                                   self.output[-1500:]))
-        return text[:-len(PROMPT)]
+        start = harness.prompt_start(self.output, m.start(), m.end())
+        return text[:len(text) - (m.end() - start)]
 
     def cmd(self, line, timeout=CMD_TIMEOUT):
         """One testpmd command; what it printed (the echo included)."""
@@ -403,7 +404,14 @@ class Guest:
         out, rc = self.sh(line)
         if rc != 0:
             raise TestpmdError("%s: devmem failed:\n%s" % (self.name, out))
-        return int(out.split()[-1], 16) if value is None else value
+        if value is not None:
+            return value
+        # testpmd's log lines may share the console with devmem's answer
+        found = re.findall(r"^(0x[0-9a-fA-F]+)$", out, re.M)
+        if not found:
+            raise TestpmdError("%s: no value in devmem's answer:\n%s"
+                               % (self.name, out))
+        return int(found[-1], 16)
 
     def monitor(self, line, timeout=30):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

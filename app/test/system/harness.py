@@ -69,10 +69,27 @@ TESTPMD = os.environ.get("VIREO_TESTPMD", "dpdk-testpmd")
 PROMPT = "testpmd> "
 # testpmd's command line library writes its prompt one character at a
 # time, so a line another thread prints meanwhile (an ethdev event, a
-# vhost log) can land inside it: "t\nPort 0: link state change event\n
-# estpmd> ".  The prompt pattern lets such whole lines in between.
-_ASYNC_LINES = r"(?:\n?[A-Z][^\n]{0,400}\n)*?"
+# vhost log, one of our own "vireo: ..." logs) can land inside it:
+# "t\nPort 0: link state change event\nestpmd> ".  Such lines are
+# written whole (one write each), so the prompt pattern lets a few whole
+# lines, of any kind, in between its characters.
+_ASYNC_LINES = r"(?:[^\n]{0,400}\n){0,16}?"
 PROMPT_RE = _ASYNC_LINES.join(re.escape(c) for c in PROMPT)
+_PROMPT = re.compile(PROMPT_RE)
+
+
+def prompt_start(text, start, end):
+    """Where the prompt matched in text[start:end] begins.  The search
+    finds the right end but, with lines let in, may begin at an earlier
+    "t" (a command's echo split by a log line, then the prompt split
+    too).  The shortest match ending there never takes in the command's
+    output; at worst it leaves a line let into the prompt in it."""
+    pos = end - len(PROMPT)
+    while pos > start:
+        if text[pos] == "t" and _PROMPT.fullmatch(text, pos, end):
+            return pos
+        pos -= 1
+    return start
 
 
 def memory_mode():
@@ -246,7 +263,10 @@ class Testpmd:
             if m:
                 text = self.output[self._seen:m.end()]
                 self._seen = m.end()
-                self._match_len = m.end() - m.start()
+                start = m.start()
+                if regex.pattern == PROMPT_RE:
+                    start = prompt_start(self.output, start, m.end())
+                self._match_len = m.end() - start
                 return text
             left = deadline - time.monotonic()
             if left <= 0:
