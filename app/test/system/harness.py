@@ -263,10 +263,7 @@ class Testpmd:
             if m:
                 text = self.output[self._seen:m.end()]
                 self._seen = m.end()
-                start = m.start()
-                if regex.pattern == PROMPT_RE:
-                    start = prompt_start(self.output, start, m.end())
-                self._match_len = m.end() - start
+                self._match_start = m.start()
                 return text
             left = deadline - time.monotonic()
             if left <= 0:
@@ -315,7 +312,8 @@ class Testpmd:
         self.proc.stdin.write((line + "\n").encode())
         self.proc.stdin.flush()
         text = self.expect(PROMPT, timeout)
-        return text[:len(text) - self._match_len]
+        start = prompt_start(self.output, self._match_start, self._seen)
+        return text[:len(text) - (self._seen - start)]
 
     def quit(self, timeout=20):
         if self.proc.poll() is None:
