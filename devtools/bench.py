@@ -81,6 +81,11 @@ def eal_extra(path):
     return ["--force-max-simd-bitwidth=512"] if "vectorized" in path else []
 
 
+def window_count(seconds, window):
+    """How many windows of @window s measure @seconds (at least one)."""
+    return max(1, int(round(seconds / window)))
+
+
 # per onecore run: size -> the window figures and the whole-run one
 ONECORE_DETAIL = []
 
@@ -123,7 +128,7 @@ def onecore_run(driver, path, sizes, seconds, window):
         time.sleep(ONECORE_WARMUP)
         before = traffic.port_stats(pmd, 1)
         windows = []
-        for _ in range(max(1, int(round(seconds / window)))):
+        for _ in range(window_count(seconds, window)):
             pmd.cmd("clear fwd stats all")
             time.sleep(window)
             m = CYCLES.search(pmd.cmd("show fwd stats all"))
@@ -156,7 +161,7 @@ def window_rates(virt, seconds, window):
     first = last = traffic.port_stats(virt)
     t_first = t_last = time.monotonic()
     windows = []
-    for _ in range(max(1, int(round(seconds / window)))):
+    for _ in range(window_count(seconds, window)):
         time.sleep(window)
         now, t_now = traffic.port_stats(virt), time.monotonic()
         windows.append({k: (now[k + "_packets"] - last[k + "_packets"]) /
