@@ -103,12 +103,12 @@ def onecore_drain(pmd):
     pmd.cmd("set fwd io")
 
 
-def onecore_run(driver, path, sizes, seconds, window):
-    """One process, one forwarding core: cycles per packet per size, the
-    lowest of the windows (see the module comment)."""
+def onecore_testpmd(driver, path, name="onecore"):
+    """The one-core loop's testpmd, its virtio-user port attached after
+    the vhost port and both started, the link up."""
     ws = harness.workspace()
-    sock = ws.socket("bench1")
-    pmd = harness.Testpmd("onecore-%s" % driver, 0,
+    sock = ws.socket("%s1" % name)
+    pmd = harness.Testpmd("%s-%s" % (name, driver), 0,
                           lcores="0@0,1@1",
                           vdevs=[traffic.vhost_vdev(sock)],
                           eal_args=eal_extra(path),
@@ -120,31 +120,51 @@ def onecore_run(driver, path, sizes, seconds, window):
         raise harness.TestpmdError("attach failed:\n" + out)
     pmd.cmd("port start all", 60)
     traffic.wait_link_up(pmd, 0)
-    result, detail = {}, {"driver": driver, "path": path}
-    for size in sizes:
-        onecore_drain(pmd)
-        pmd.cmd("set txpkts %d" % size)
-        pmd.cmd("start tx_first")
-        time.sleep(ONECORE_WARMUP)
-        before = traffic.port_stats(pmd, 1)
-        windows = []
+    return pmd
+
+
+def onecore_size(pmd, size, measure):
+    """Forwards frames of @size bytes in the loop (emptied first) and
+    calls measure(pmd) once it runs; returns what measure returned, the
+    average frame forwarded meanwhile (a row whose frames are not all
+    of its size fails) and the whole run's cycles per packet."""
+    onecore_drain(pmd)
+    pmd.cmd("set txpkts %d" % size)
+    pmd.cmd("start tx_first")
+    time.sleep(ONECORE_WARMUP)
+    before = traffic.port_stats(pmd, 1)
+    result = measure(pmd)
+    after = traffic.port_stats(pmd, 1)
+    m = CYCLES.search(pmd.cmd("stop", 60))
+    frame = ((after["rx_bytes"] - before["rx_bytes"]) /
+             max(1, after["rx_packets"] - before["rx_packets"]))
+    if abs(frame - size) > 0.5:
+        raise harness.TestpmdError(
+            "%d-byte row forwarded frames of %.1f bytes on average"
+            % (size, frame))
+    return result, frame, float(m.group(1)) if m else None
+
+
+def onecore_run(driver, path, sizes, seconds, window):
+    """One process, one forwarding core: cycles per packet per size, the
+    lowest of the windows (see the module comment)."""
+    def windows(pmd):
+        figures = []
         for _ in range(window_count(seconds, window)):
             pmd.cmd("clear fwd stats all")
             time.sleep(window)
             m = CYCLES.search(pmd.cmd("show fwd stats all"))
             if m:
-                windows.append(float(m.group(1)))
-        after = traffic.port_stats(pmd, 1)
-        m = CYCLES.search(pmd.cmd("stop", 60))
-        frame = ((after["rx_bytes"] - before["rx_bytes"]) /
-                 max(1, after["rx_packets"] - before["rx_packets"]))
-        if abs(frame - size) > 0.5:
-            raise harness.TestpmdError(
-                "%d-byte row forwarded frames of %.1f bytes on average"
-                % (size, frame))
-        result[size] = min(windows) if windows else None
-        detail[size] = {"windows": windows, "frame_bytes": frame,
-                        "whole": float(m.group(1)) if m else None}
+                figures.append(float(m.group(1)))
+        return figures
+
+    pmd = onecore_testpmd(driver, path)
+    result, detail = {}, {"driver": driver, "path": path}
+    for size in sizes:
+        figures, frame, whole = onecore_size(pmd, size, windows)
+        result[size] = min(figures) if figures else None
+        detail[size] = {"windows": figures, "frame_bytes": frame,
+                        "whole": whole}
     pmd.quit()
     harness._cleanup_all()
     ONECORE_DETAIL.append(detail)
