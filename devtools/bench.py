@@ -81,6 +81,12 @@ def eal_extra(path):
     return ["--force-max-simd-bitwidth=512"] if "vectorized" in path else []
 
 
+def abba(run):
+    """The drivers in the order run @run takes them: ABBA ABBA... (see
+    the module comment, twocore)."""
+    return ("vireo", "dpdk") if run % 2 == 0 else ("dpdk", "vireo")
+
+
 def window_count(seconds, window):
     """How many windows of @window s measure @seconds (at least one)."""
     return max(1, int(round(seconds / window)))
@@ -468,9 +474,7 @@ def main():
         for path in paths:
             samples = {"vireo": [], "dpdk": []}
             for run in range(args.runs):
-                # ABBA: see the module comment (twocore)
-                for driver in (("vireo", "dpdk") if run % 2 == 0 else
-                               ("dpdk", "vireo")):
+                for driver in abba(run):
                     try:
                         samples[driver].append(fn(driver, path, sizes,
                                                   args.seconds,

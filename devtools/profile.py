@@ -36,8 +36,8 @@ sys.path.insert(0, os.path.join(TOP, "app", "test", "system"))
 sys.path.insert(0, os.path.join(TOP, "devtools"))
 
 import harness  # noqa: E402
-from bench import (CYCLES, PATHS, TARGETS, machine, onecore_size,  # noqa: E402
-                   onecore_testpmd)
+from bench import (CYCLES, PATHS, TARGETS, abba, machine,  # noqa: E402
+                   onecore_size, onecore_testpmd)
 from callgrind import GROUPS  # noqa: E402
 
 # the forwarding lcore of the one-core harness (lcores 0@0,1@1)
@@ -178,9 +178,7 @@ def main():
     for path in paths:
         runs = {"vireo": [], "dpdk": []}
         for run in range(args.runs):
-            # ABBA, as bench.py
-            for driver in (("vireo", "dpdk") if run % 2 == 0 else
-                           ("dpdk", "vireo")):
+            for driver in abba(run):
                 try:
                     runs[driver].append(sample(driver, path, sizes,
                                                args.windows, args.window))
