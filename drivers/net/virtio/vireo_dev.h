@@ -78,6 +78,9 @@ struct vireo_rxq {
 	uint16_t hdr_size;		/* bytes of virtio-net header */
 	uint16_t addr_offset;		/* mbuf field with the device address */
 	uint32_t buf_len;		/* bytes posted per buffer */
+	/* Where every buffer of the pool starts, from its mbuf, when that
+	 * is also its device address (0: read the mbuf's fields). */
+	uint32_t buf_offset;
 	uint64_t mbuf_rearm;		/* data_off, refcnt, nb_segs, port */
 	bool mergeable;
 	bool csum_offload;		/* report Rx checksum flags */
@@ -190,6 +193,26 @@ static inline uint64_t
 vireo_mbuf_dev_addr(const struct rte_mbuf *m, uint16_t addr_offset)
 {
 	return *(const uint64_t *)((const uint8_t *)m + addr_offset);
+}
+
+/* The virtual address of a posted Rx buffer: computed from the mbuf
+ * when rxq->buf_offset allows (saves loading a cold line), else read. */
+static __rte_always_inline char *
+vireo_rx_buf_va(const struct rte_mbuf *m, uint32_t buf_offset)
+{
+	if (likely(buf_offset != 0))
+		return (char *)(uintptr_t)m + buf_offset;
+	return m->buf_addr;
+}
+
+/* The device address of a fresh Rx buffer, by the same rule. */
+static __rte_always_inline uint64_t
+vireo_rx_buf_dev_addr(const struct rte_mbuf *m, uint32_t buf_offset,
+		      uint16_t addr_offset)
+{
+	if (likely(buf_offset != 0))
+		return (uint64_t)(uintptr_t)m + buf_offset;
+	return vireo_mbuf_dev_addr(m, addr_offset);
 }
 
 /* vireo_ethdev.c */

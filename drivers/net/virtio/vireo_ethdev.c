@@ -406,6 +406,50 @@ vireo_queue_create(struct rte_eth_dev *eth_dev, enum vireo_queue_kind kind,
 	return q;
 }
 
+struct vireo_buf_check {
+	uint32_t offset;
+	bool check_iova;
+	bool ok;
+};
+
+static void
+vireo_buf_check_one(struct rte_mempool *mp __rte_unused, void *arg,
+		    void *obj, unsigned int obj_idx __rte_unused)
+{
+	struct vireo_buf_check *check = arg;
+	const struct rte_mbuf *m = obj;
+	uintptr_t expect = (uintptr_t)m + check->offset;
+
+	if ((uintptr_t)m->buf_addr != expect ||
+	    (check->check_iova && m->buf_iova != expect))
+		check->ok = false;
+}
+
+/*
+ * Whether the Rx path may compute a fresh buffer's address from its
+ * mbuf pointer instead of loading it from the mbuf (a cache miss per
+ * buffer posted): true when every object of the pool has its buffer
+ * right after the mbuf and its private area, as rte_pktmbuf_init puts
+ * it and rte_pktmbuf_detach puts it back before a free, and that
+ * address is also the device's.  The refill already relies on the same
+ * invariant for the buffer's length.  Returns the offset, or 0.
+ */
+static uint32_t
+vireo_rx_buf_offset(const struct vireo_dev *dev, struct rte_mempool *mp)
+{
+	struct vireo_buf_check check = {
+		.offset = sizeof(struct rte_mbuf) + rte_pktmbuf_priv_size(mp),
+		.check_iova = !dev->use_va,
+		.ok = true,
+	};
+
+	if ((rte_pktmbuf_priv_flags(mp) & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) ||
+	    (check.check_iova && rte_eal_iova_mode() != RTE_IOVA_VA))
+		return 0;
+	rte_mempool_obj_iter(mp, vireo_buf_check_one, &check);
+	return check.ok ? check.offset : 0;
+}
+
 static int
 vireo_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 		     uint16_t nb_desc, unsigned int socket_id,
@@ -453,6 +497,10 @@ vireo_rx_queue_setup(struct rte_eth_dev *eth_dev, uint16_t queue_id,
 	/* The header goes in the end of the headroom, the frame where
 	 * an mbuf's data normally starts. */
 	rxq->buf_len = room - RTE_PKTMBUF_HEADROOM + dev->hdr_size;
+	rxq->buf_offset = vireo_rx_buf_offset(dev, mp);
+	VIREO_DRV_LOG(DEBUG, "%s: Rx queue %u: buffer addresses %s",
+		      dev->name, queue_id, rxq->buf_offset != 0 ?
+		      "computed from the mbuf" : "read from the mbuf");
 	rxq->mergeable = dev->mergeable;
 	rxq->csum_offload = (offloads & (RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
 					 RTE_ETH_RX_OFFLOAD_TCP_CKSUM)) != 0;

@@ -40,6 +40,7 @@ vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
 	/* Read once (ring and slot stores might alias rxq for the
 	 * compiler). */
 	const uint16_t addr_offset = rxq->addr_offset;
+	const uint32_t buf_offset = rxq->buf_offset;
 	const uint32_t buf_len = rxq->buf_len;
 	struct rte_mempool *mp = rxq->mp;
 	uint16_t posted = 0, chunk, i;
@@ -60,18 +61,19 @@ vireo_rx_refill(struct vireo_rxq *rxq, uint16_t want,
 		/* The first add apart: only it may be the head withheld.
 		 * Vector units add four at a time where they can (0 in the
 		 * scalar unit). */
-		i = vireo_dp_refill4(&run, fresh, chunk, addr_offset, lead,
-				     buf_len, layout, in_order);
+		i = vireo_dp_refill4(&run, fresh, chunk, buf_offset,
+				     addr_offset, lead, buf_len, layout,
+				     in_order);
 		if (i == 0) {
-			vireo_vq_run_add(&run, vireo_mbuf_dev_addr(fresh[0],
-					 addr_offset) + lead, buf_len,
+			vireo_vq_run_add(&run, vireo_rx_buf_dev_addr(fresh[0],
+					 buf_offset, addr_offset) + lead, buf_len,
 					 VIRTQ_DESC_F_WRITE, buf_len, fresh[0],
 					 layout, in_order, true);
 			i = 1;
 		}
 		for (; i < chunk; i++)
-			vireo_vq_run_add(&run, vireo_mbuf_dev_addr(fresh[i],
-					 addr_offset) + lead, buf_len,
+			vireo_vq_run_add(&run, vireo_rx_buf_dev_addr(fresh[i],
+					 buf_offset, addr_offset) + lead, buf_len,
 					 VIRTQ_DESC_F_WRITE, buf_len, fresh[i],
 					 layout, in_order, false);
 		vireo_vq_run_end(&rxq->q.vq, &run, layout, in_order);
@@ -175,9 +177,9 @@ vireo_rx_init_mbuf(struct vireo_rxq *rxq, struct rte_mbuf *m, uint32_t len)
 
 /* The header of a posted buffer, at the end of its headroom. */
 static __rte_always_inline const struct vireo_net_hdr *
-vireo_rx_hdr(const struct rte_mbuf *m, uint32_t hdr_size)
+vireo_rx_hdr(const struct rte_mbuf *m, uint32_t buf_offset, uint32_t hdr_size)
 {
-	return (const struct vireo_net_hdr *)((const char *)m->buf_addr +
+	return (const struct vireo_net_hdr *)(vireo_rx_buf_va(m, buf_offset) +
 		RTE_PKTMBUF_HEADROOM - hdr_size);
 }
 
@@ -191,6 +193,7 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	/* Read once: the mbuf stores below might alias rxq for the
 	 * compiler, which would then reload these per frame. */
 	const uint32_t hdr_size = rxq->hdr_size;
+	const uint32_t buf_offset = rxq->buf_offset;
 	const bool offload = rxq->csum_offload || rxq->lro;
 	const bool vlan_strip = rxq->vlan_strip;
 
@@ -229,7 +232,7 @@ vireo_rx_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 		len -= hdr_size;
 		vireo_rx_init_mbuf(rxq, m, len);
 		if (unlikely(offload))
-			vireo_rx_offload(m, vireo_rx_hdr(m, hdr_size),
+			vireo_rx_offload(m, vireo_rx_hdr(m, buf_offset, hdr_size),
 					 rxq->lro);
 		if (unlikely(vlan_strip))
 			rte_vlan_strip(m);
@@ -292,6 +295,7 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 	uint32_t lens[VIREO_RX_BURST_MAX];
 	uint16_t start = vireo_vq_used_position(&rxq->q.vq);
 	const uint32_t hdr_size = rxq->hdr_size, max_bufs = rxq->q.size;
+	const uint32_t buf_offset = rxq->buf_offset;
 	const bool offload = rxq->csum_offload || rxq->lro;
 	const bool vlan_strip = rxq->vlan_strip;
 	struct rte_mbuf *head, *tail;
@@ -323,7 +327,8 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 			uint32_t len = lens[i];
 
 			if (unlikely(len < hdr_size ||
-				     vireo_rx_hdr(m, hdr_size)->num_buffers != 1))
+				     vireo_rx_hdr(m, buf_offset,
+						  hdr_size)->num_buffers != 1))
 				break;
 			len -= hdr_size;
 			vireo_rx_init_mbuf(rxq, m, len);
@@ -344,7 +349,7 @@ vireo_rx_mrg_burst(struct vireo_rxq *rxq, struct rte_mbuf **pkts, uint16_t n,
 		}
 		if (likely(head == NULL)) {
 			const struct vireo_net_hdr *hdr = vireo_rx_hdr(m,
-								       hdr_size);
+						buf_offset, hdr_size);
 			uint16_t nbufs = hdr->num_buffers;
 
 			/* num_buffers is the device's word: bound it by

@@ -79,8 +79,8 @@ VIREO_DP_DECLARE(_avx512);
 #define VIREO_DP_NAME(fn)	fn
 #define vireo_dp_get_used_burst	vireo_vq_get_used_burst_mode
 #define vireo_dp_rx_init4(rxq, pkts, lens, n, bytes)	((uint16_t)0)
-#define vireo_dp_refill4(run, fresh, n, addr_offset, lead, buf_len, \
-			 layout, in_order)	((uint16_t)0)
+#define vireo_dp_refill4(run, fresh, n, buf_offset, addr_offset, lead, \
+			 buf_len, layout, in_order)	((uint16_t)0)
 #endif
 
 int vireo_rxq_fill(struct vireo_rxq *rxq);

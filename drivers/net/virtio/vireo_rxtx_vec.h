@@ -93,17 +93,25 @@ vireo_dp_rx_init4(const struct vireo_rxq *rxq, struct rte_mbuf **pkts,
  */
 static __rte_always_inline uint16_t
 vireo_dp_refill4(struct vireo_vq_run *run, struct rte_mbuf **fresh,
-		 uint16_t n, uint16_t addr_offset, uint16_t lead,
-		 uint32_t buf_len, const enum vireo_vq_layout layout,
-		 const bool in_order)
+		 uint16_t n, uint32_t buf_offset, uint16_t addr_offset,
+		 uint16_t lead, uint32_t buf_len,
+		 const enum vireo_vq_layout layout, const bool in_order)
 {
 #if defined(__AVX2__)
 	const __m128i lens = _mm_set1_epi32((int)buf_len);
 	const __m256i add = _mm256_set1_epi64x(lead);
+	const __m256i add_to_mbuf = _mm256_set1_epi64x(buf_offset + lead);
 	uint16_t i;
 
+	RTE_BUILD_BUG_ON(sizeof(uintptr_t) != sizeof(uint64_t));
 	for (i = 0; i + VIREO_VEC_BATCH <= n; i += VIREO_VEC_BATCH) {
-		__m256i addrs = _mm256_add_epi64(_mm256_setr_epi64x(
+		/* Four addresses from the four pointers themselves, when
+		 * the buffers are where the pool put them; else from the
+		 * mbufs. */
+		__m256i addrs = likely(buf_offset != 0) ?
+			_mm256_add_epi64(_mm256_loadu_si256(
+				(const __m256i *)(fresh + i)), add_to_mbuf) :
+			_mm256_add_epi64(_mm256_setr_epi64x(
 			vireo_mbuf_dev_addr(fresh[i], addr_offset),
 			vireo_mbuf_dev_addr(fresh[i + 1], addr_offset),
 			vireo_mbuf_dev_addr(fresh[i + 2], addr_offset),
@@ -122,7 +130,8 @@ vireo_dp_refill4(struct vireo_vq_run *run, struct rte_mbuf **fresh,
 	return i;
 #else
 	RTE_SET_USED(run); RTE_SET_USED(fresh); RTE_SET_USED(n);
-	RTE_SET_USED(addr_offset); RTE_SET_USED(lead); RTE_SET_USED(buf_len);
+	RTE_SET_USED(buf_offset); RTE_SET_USED(addr_offset);
+	RTE_SET_USED(lead); RTE_SET_USED(buf_len);
 	RTE_SET_USED(layout); RTE_SET_USED(in_order);
 	return 0;
 #endif
